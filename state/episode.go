@@ -1,0 +1,199 @@
+package state
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// CertRow is a certificate row: the hash was seen signed at Time.
+type CertRow struct {
+	Tenant string // tenant scope of the episode a late row closes
+	SHA1   string
+	Time   time.Time
+}
+
+// SignAction is what a certificate row did to a hash's episode.
+type SignAction string
+
+// Sign actions.
+const (
+	SignNothing SignAction = ""
+	SignClose   SignAction = "close"  // an alert was open: publish a close, then call Closed
+	SignPending SignAction = "signed" // the hash was waiting out the grace period: no alert
+)
+
+// Signed is the result of one certificate row.
+type Signed struct {
+	Action       SignAction
+	EpisodeStart time.Time
+}
+
+// MarkSigned records certificate rows in one pipelined round trip. A row
+// already older than the lookback at now changes nothing.
+func (s *Store) MarkSigned(ctx context.Context, now time.Time, rows []CertRow) ([]Signed, error) {
+	out := make([]Signed, len(rows))
+	idx := make([]int, 0, len(rows))
+	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range rows {
+			until := r.Time.Add(s.opt.Lookback)
+			if !until.After(now) {
+				continue
+			}
+			idx = append(idx, i)
+			hk := s.keys.Hash(r.Tenant, r.SHA1)
+			signScript.EvalSha(ctx, p, []string{hk.Cert, hk.Episode},
+				r.Time.UnixMilli(), ttlUntil(now, until))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j, c := range cmds {
+		v, err := c.(*redis.Cmd).Slice()
+		if err != nil || len(v) != 2 {
+			return nil, unavailable("sign", err)
+		}
+		action, _ := v[0].(string)
+		start, _ := v[1].(int64)
+		out[idx[j]] = Signed{Action: SignAction(action)}
+		if start > 0 {
+			out[idx[j]].EpisodeStart = time.UnixMilli(start).UTC()
+		}
+	}
+	return out, nil
+}
+
+// Summary is what an alert is built from: the counts over the window and
+// the episode.
+type Summary struct {
+	CertTime  time.Time // zero when no certificate row is kept
+	Groups    map[Group]int64
+	FirstSeen map[string]time.Time // per device id
+	LastSeen  map[string]time.Time
+	Status    Status
+	Start     time.Time
+	AlertID   string
+	Reported  map[string]bool     // devices already named in an alert
+	Samples   map[string][]string // per sample kind, sorted
+}
+
+// Count returns the number of events over the window.
+func (s *Summary) Count() int64 {
+	var n int64
+	for _, c := range s.Groups {
+		n += c
+	}
+	return n
+}
+
+// Devices returns the distinct device ids with events in the window, sorted.
+func (s *Summary) Devices() []string {
+	seen := map[string]bool{}
+	for g := range s.Groups {
+		seen[g.DeviceID] = true
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Summary slides the hash's window to now and reads it.
+func (s *Store) Summary(ctx context.Context, now time.Time, tenant, sha1 string) (Summary, error) {
+	hk := s.keys.Hash(tenant, sha1)
+	_, oldest := s.window(now)
+	v, err := summaryScript.Run(ctx, s.rdb, []string{hk.Cert, hk.Totals, hk.Buckets, hk.Episode},
+		oldest, hk.BucketPrefix()).Slice()
+	if err != nil || len(v) != 3 {
+		return Summary{}, unavailable("summary", err)
+	}
+	sum := Summary{Groups: map[Group]int64{}, FirstSeen: map[string]time.Time{},
+		LastSeen: map[string]time.Time{}, Reported: map[string]bool{}, Samples: map[string][]string{}}
+	if c, _ := v[0].(int64); c > 0 {
+		sum.CertTime = time.UnixMilli(c).UTC()
+	}
+	totals, _ := v[1].([]any)
+	eachPair(totals, func(f, val string) {
+		n, _ := strconv.ParseInt(val, 10, 64)
+		switch f[0] {
+		case 'c':
+			sum.Groups[ParseGroup(f[1:])] = n
+		case 'f':
+			sum.FirstSeen[f[1:]] = time.UnixMilli(n).UTC()
+		case 'l':
+			sum.LastSeen[f[1:]] = time.UnixMilli(n).UTC()
+		}
+	})
+	ep, _ := v[2].([]any)
+	eachPair(ep, func(f, val string) { sum.episodeField(f, val) })
+	for _, list := range sum.Samples {
+		sort.Strings(list)
+	}
+	return sum, nil
+}
+
+func (sum *Summary) episodeField(f, val string) {
+	switch {
+	case f == "status":
+		sum.Status = Status(val)
+	case f == "start":
+		n, _ := strconv.ParseInt(val, 10, 64)
+		sum.Start = time.UnixMilli(n).UTC()
+	case f == "id":
+		sum.AlertID = val
+	case f == "lu":
+	case strings.HasPrefix(f, "d"):
+		sum.Reported[f[1:]] = true
+	case strings.HasPrefix(f, "s") && len(f) > 1:
+		sum.Samples[f[1:2]] = append(sum.Samples[f[1:2]], f[2:])
+	}
+}
+
+func eachPair(kv []any, fn func(f, v string)) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		f, _ := kv[i].(string)
+		v, _ := kv[i+1].(string)
+		if f != "" {
+			fn(f, v)
+		}
+	}
+}
+
+// Open records that the create alert id was published for the episode that
+// started at start, naming devices. It reports false when the episode moved
+// on meanwhile (signed, or already open).
+func (s *Store) Open(ctx context.Context, tenant, sha1, id string, at time.Time, devices []string) (bool, error) {
+	args := []any{string(StatusPending), string(StatusOpen), "id", id, "lu", at.UnixMilli()}
+	for _, d := range devices {
+		args = append(args, "d"+d, 1)
+	}
+	return s.transition(ctx, tenant, sha1, args)
+}
+
+// Dismiss ends a pending episode without an alert: the profile says the
+// file is signed or common.
+func (s *Store) Dismiss(ctx context.Context, tenant, sha1 string) (bool, error) {
+	return s.transition(ctx, tenant, sha1, []any{string(StatusPending), string(StatusDismissed)})
+}
+
+// Closed records that the close alert of an episode was published.
+func (s *Store) Closed(ctx context.Context, tenant, sha1 string) (bool, error) {
+	return s.transition(ctx, tenant, sha1, []any{string(StatusClosing), string(StatusClosed)})
+}
+
+func (s *Store) transition(ctx context.Context, tenant, sha1 string, args []any) (bool, error) {
+	hk := s.keys.Hash(tenant, sha1)
+	n, err := transitionScript.Run(ctx, s.rdb, []string{hk.Episode}, args...).Int()
+	if err != nil {
+		return false, unavailable("episode", err)
+	}
+	return n == 1, nil
+}

@@ -1,0 +1,161 @@
+package state
+
+import "github.com/redis/go-redis/v9"
+
+// slideLua drops the counter buckets that have left the window and takes
+// their counts off the totals. Bucket keys are built from a prefix that
+// carries the hash tag, so they live in the slot of the declared keys.
+const slideLua = `
+local function slide(totals, buckets, bprefix, oldest)
+  local old = redis.call('ZRANGEBYSCORE', buckets, '-inf', '(' .. oldest)
+  for _, s in ipairs(old) do
+    local key = bprefix .. s
+    local kv = redis.call('HGETALL', key)
+    for i = 1, #kv, 2 do
+      local f = 'c' .. kv[i]
+      if redis.call('HINCRBY', totals, f, -tonumber(kv[i + 1])) <= 0 then
+        redis.call('HDEL', totals, f)
+      end
+    end
+    redis.call('DEL', key)
+    redis.call('ZREM', buckets, s)
+  end
+end
+local function episode_over(st)
+  return (not st) or st == 'closed' or st == 'signed'
+end
+`
+
+// applyScript counts one candidate event for one hash.
+//
+// KEYS: cert, totals, bucket, buckets, offsets, seen, episode.
+// ARGV: partition, position, event id, group, event ms, bucket start,
+// oldest bucket in window, cutoff ms, state ttl ms, bucket ttl ms,
+// dedup ttl ms, device id, update interval ms, max samples, then samples
+// as kind/value pairs.
+//
+// Returns {outcome, status, new device, episode start, certificate ms}:
+// outcome 0 counted, 1 signed, 2 re-read, 3 duplicate.
+var applyScript = redis.NewScript(slideLua + `
+local cert = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cert > tonumber(ARGV[8]) then return {1, '', 0, 0, cert} end
+
+local ep = KEYS[7]
+local st = redis.call('HGET', ep, 'status')
+local function reply(code, newdev)
+  local s = redis.call('HGET', ep, 'status') or ''
+  local start = tonumber(redis.call('HGET', ep, 'start') or '0')
+  return {code, s, newdev, start, cert}
+end
+
+local last = redis.call('HGET', KEYS[5], ARGV[1])
+if last and tonumber(ARGV[2]) <= tonumber(last) then return reply(2, 0) end
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[5], ARGV[9])
+
+if redis.call('SADD', KEYS[6], ARGV[3]) == 0 then return reply(3, 0) end
+redis.call('PEXPIRE', KEYS[6], ARGV[11])
+
+slide(KEYS[2], KEYS[4], string.sub(KEYS[3], 1, -#ARGV[6] - 1), ARGV[7])
+local ts = tonumber(ARGV[5])
+redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
+redis.call('PEXPIRE', KEYS[3], ARGV[10])
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[6])
+redis.call('PEXPIRE', KEYS[4], ARGV[9])
+local totals = KEYS[2]
+redis.call('HINCRBY', totals, 'c' .. ARGV[4], 1)
+local dev = ARGV[12]
+local first = tonumber(redis.call('HGET', totals, 'f' .. dev) or '0')
+if first == 0 or ts < first then redis.call('HSET', totals, 'f' .. dev, ts) end
+local lastseen = tonumber(redis.call('HGET', totals, 'l' .. dev) or '0')
+if ts > lastseen then redis.call('HSET', totals, 'l' .. dev, ts) end
+redis.call('PEXPIRE', totals, ARGV[9])
+
+local newdev = 0
+if episode_over(st) then
+  redis.call('DEL', ep)
+  redis.call('HSET', ep, 'status', 'pending', 'start', ts)
+elseif st == 'pending' then
+  if ts < tonumber(redis.call('HGET', ep, 'start')) then
+    redis.call('HSET', ep, 'start', ts)
+  end
+elseif st == 'open' and redis.call('HEXISTS', ep, 'd' .. dev) == 0 then
+  local lu = tonumber(redis.call('HGET', ep, 'lu') or '0')
+  if ts - lu >= tonumber(ARGV[13]) then
+    redis.call('HSET', ep, 'd' .. dev, 1, 'lu', ts)
+    newdev = 1
+  end
+end
+local max = tonumber(ARGV[14])
+for i = 15, #ARGV, 2 do
+  local kind, v = ARGV[i], ARGV[i + 1]
+  if v ~= '' and redis.call('HEXISTS', ep, 's' .. kind .. v) == 0 then
+    if redis.call('HINCRBY', ep, 'n' .. kind, 1) <= max then
+      redis.call('HSET', ep, 's' .. kind .. v, 1)
+    end
+  end
+end
+redis.call('PEXPIRE', ep, ARGV[9])
+return reply(0, newdev)
+`)
+
+// signScript records a certificate row for a hash.
+//
+// KEYS: cert, episode. ARGV: certificate ms, ttl ms.
+// Returns {action, episode start}: action "close" when an alert is open (the
+// episode then waits in "closing" until the close is published), "signed"
+// when the hash was still pending, "" otherwise.
+var signScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+local st = redis.call('HGET', KEYS[2], 'status')
+local start = tonumber(redis.call('HGET', KEYS[2], 'start') or '0')
+if st == 'open' or st == 'closing' then
+  redis.call('HSET', KEYS[2], 'status', 'closing')
+  return {'close', start}
+elseif st == 'pending' then
+  redis.call('HSET', KEYS[2], 'status', 'signed')
+  return {'signed', start}
+end
+return {'', start}
+`)
+
+// summaryScript slides the window and returns what an alert is built from.
+//
+// KEYS: cert, totals, buckets, episode. ARGV: oldest bucket, bucket prefix.
+// Returns {certificate ms, totals as field/value pairs, episode pairs}.
+var summaryScript = redis.NewScript(slideLua + `
+slide(KEYS[2], KEYS[3], ARGV[2], ARGV[1])
+local cert = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {cert, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[4])}
+`)
+
+// transitionScript moves an episode from one status to another, and records
+// fields on the way; it does nothing when the episode is not in status from.
+//
+// KEYS: episode. ARGV: from, to, then field/value pairs.
+// Returns 1 when the episode moved, 0 otherwise.
+var transitionScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+`)
+
+// claimScript hands out the pending hashes that are due, and pushes each one
+// back by a lease, so that a crash before it is done only delays it.
+//
+// KEYS: pending. ARGV: now ms, lease ms, limit, ttl ms.
+var claimScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, m in ipairs(due) do
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), m)
+end
+if #due > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return due
+`)
+
+var allScripts = []*redis.Script{applyScript, signScript, summaryScript,
+	transitionScript, claimScript}

@@ -1,0 +1,190 @@
+package stream
+
+import (
+	"context"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/flarewatch/flarewatch/sinks"
+	"github.com/flarewatch/flarewatch/state"
+	"github.com/flarewatch/flarewatch/stream/mde"
+	"github.com/flarewatch/flarewatch/stream/rule"
+)
+
+// maxRecordsPerMessage bounds the record index folded into a position
+// (offset<<20 | index); a message holding more is split across positions
+// that still order correctly within its partition.
+const maxRecordsPerMessage = 1 << 20
+
+// batch is what one fetch of one partition amounts to.
+type batch struct {
+	certs   []state.CertRow
+	events  []state.Event
+	letters []sinks.DeadLetter
+}
+
+// Process handles one fetch of one partition, in offset order, and returns
+// once the state is written and every alert and dead letter it caused is
+// acknowledged: the caller may then commit past the last message. It
+// retries while Redis or Kafka are unavailable and returns an error only
+// when ctx ends.
+func (p *Pipeline) Process(ctx context.Context, dec *mde.Decoder, msgs []*kgo.Record) error {
+	var b batch
+	for _, m := range msgs {
+		p.collect(ctx, dec, m, &b)
+	}
+	now := p.Clock.Now()
+
+	// Certificate rows go first, so that a row in the same fetch as a
+	// connection exempts it.
+	var signed []state.Signed
+	if err := p.retry(ctx, "sign", func() (err error) {
+		signed, err = p.Store.MarkSigned(ctx, now, b.certs)
+		return err
+	}); err != nil {
+		return err
+	}
+	var applied []state.Applied
+	if err := p.retry(ctx, "apply", func() (err error) {
+		applied, err = p.Store.Apply(ctx, now, b.events)
+		return err
+	}); err != nil {
+		return err
+	}
+	due, updates := p.outcomes(ctx, b.events, applied)
+	if err := p.retry(ctx, "schedule", func() error { return p.Store.Schedule(ctx, due) }); err != nil {
+		return err
+	}
+	closes := p.closes(b.certs, signed)
+	return p.publish(ctx, now, updates, closes, b.letters)
+}
+
+// collect decodes one message into b. Nothing here talks to Redis.
+func (p *Pipeline) collect(ctx context.Context, dec *mde.Decoder, m *kgo.Record, b *batch) {
+	err := dec.Decode(m.Value, func(r *mde.Record) {
+		p.collectRecord(ctx, m, r, b)
+	}, func(e *mde.RecordError) {
+		b.letters = append(b.letters, letter(m, e.Index, e.Raw, e.Error()))
+	})
+	if err != nil {
+		b.letters = append(b.letters, letter(m, -1, m.Value, err.Error()))
+	}
+}
+
+func (p *Pipeline) collectRecord(ctx context.Context, m *kgo.Record, r *mde.Record, b *batch) {
+	p.Metrics.record(ctx, r.Category.String(), 1)
+	switch r.Category {
+	case mde.CertificateInfo:
+		p.collectCert(ctx, m, r, b)
+	case mde.NetworkEvents:
+		p.collectNetwork(ctx, m, r, b)
+	default:
+		p.Metrics.drop(ctx, "other_category", 1)
+	}
+}
+
+func (p *Pipeline) collectCert(ctx context.Context, m *kgo.Record, r *mde.Record, b *batch) {
+	t, err := r.Time()
+	if err != nil {
+		b.letters = append(b.letters, letter(m, index(m, r), r.Raw, err.Error()))
+		return
+	}
+	p.Clock.Observe(t)
+	if !rule.IsSHA1(r.SHA1) {
+		p.Metrics.drop(ctx, "certificate_no_hash", 1)
+		return
+	}
+	b.certs = append(b.certs, state.CertRow{Tenant: p.tenant(r), SHA1: strings.ToLower(r.SHA1), Time: t})
+}
+
+func (p *Pipeline) collectNetwork(ctx context.Context, m *kgo.Record, r *mde.Record, b *batch) {
+	addr, verdict := p.Rule.Check(r)
+	t, terr := r.Time()
+	if terr == nil {
+		p.Clock.Observe(t)
+	}
+	if verdict != rule.Candidate {
+		p.Metrics.drop(ctx, verdict.String(), 1)
+		return
+	}
+	if terr != nil {
+		b.letters = append(b.letters, letter(m, index(m, r), r.Raw, terr.Error()))
+		return
+	}
+	now := p.Clock.Now()
+	if !t.After(now.Add(-p.opt.Lookback)) {
+		p.Metrics.drop(ctx, "too_old", 1)
+		return
+	}
+	sha1 := strings.ToLower(r.ProcessSHA1)
+	if p.certs.Signed(sha1, now) {
+		p.Metrics.drop(ctx, "signed_cached", 1)
+		return
+	}
+	p.Metrics.candidates.Add(ctx, 1)
+	b.events = append(b.events, p.event(m, r, sha1, addr, t))
+}
+
+// event copies a candidate out of the message into what the state counts.
+func (p *Pipeline) event(m *kgo.Record, r *mde.Record, sha1 string, addr netip.Addr, t time.Time) state.Event {
+	d := r.Detail()
+	idx := index(m, r)
+	samples := [][2]string{
+		{state.SampleAddress, addr.String()},
+		{state.SampleURL, d.RemoteURL},
+		{state.SampleAccount, d.AccountName + state.SampleSep + d.AccountSID},
+		{state.SampleTenant, r.TenantID},
+	}
+	if d.RemotePort > 0 {
+		samples = append(samples, [2]string{state.SamplePort, strconv.Itoa(d.RemotePort)})
+	}
+	if pfx, ok := p.Rule.Ranges().Match(addr); ok {
+		samples = append(samples, [2]string{state.SampleRange, pfx.String()})
+	}
+	return state.Event{
+		Tenant:    p.tenant(r),
+		SHA1:      strings.Clone(sha1),
+		Partition: m.Topic + "/" + strconv.Itoa(int(m.Partition)),
+		Position:  m.Offset<<20 | int64(min(idx, maxRecordsPerMessage-1)),
+		ID:        mde.EventID(r.Category, d.DeviceID, t, r.ReportIDString()),
+		Group: state.Group{DeviceID: d.DeviceID, DeviceName: d.DeviceName,
+			FolderPath: d.FolderPath, FileName: d.FileName, SHA256: d.SHA256},
+		Time:    t,
+		Samples: samples,
+	}
+}
+
+// tenant returns the tenant scope of a record: its tenant when tenants are
+// kept apart, "" when they share state.
+func (p *Pipeline) tenant(r *mde.Record) string {
+	if !p.opt.SeparateTenants {
+		return ""
+	}
+	return safeTenant(r.TenantID)
+}
+
+// safeTenant keeps a tenant id usable inside a key: tenant ids are GUIDs,
+// and anything else is reduced to its letters, digits and dashes.
+func safeTenant(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			return c
+		}
+		return -1
+	}, s)
+}
+
+// index returns the position of r in its message. Records are decoded in
+// order, so the decoder's count is kept on the record.
+func index(_ *kgo.Record, r *mde.Record) int { return r.Index }
+
+func letter(m *kgo.Record, idx int, raw []byte, reason string) sinks.DeadLetter {
+	return sinks.DeadLetter{
+		Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Reason: reason,
+		Value: append([]byte(nil), raw...), Key: m.Key, Headers: m.Headers, Record: idx,
+	}
+}

@@ -1,0 +1,130 @@
+package stream
+
+import (
+	"context"
+	"time"
+
+	"github.com/flarewatch/flarewatch/sinks"
+	"github.com/flarewatch/flarewatch/state"
+)
+
+// hashRef names one hash in one tenant scope.
+type hashRef struct {
+	tenant, sha1 string
+}
+
+var outcomeNames = [...]string{"counted", "exempt", "reread", "duplicate"}
+
+// outcomes reads what the state did with each candidate: hashes to schedule
+// for their first alert, and hashes whose open episode gained a device.
+func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied []state.Applied) ([]state.Due, []hashRef) {
+	var due []state.Due
+	var updates []hashRef
+	seen := map[hashRef]bool{}
+	for i, a := range applied {
+		e := &events[i]
+		p.Metrics.with(p.Metrics.outcomes, ctx, "outcome", outcomeNames[a.Outcome], 1)
+		ref := hashRef{e.Tenant, e.SHA1}
+		switch {
+		case a.Outcome == state.Exempt:
+			p.certs.Add(e.SHA1, a.CertTime.Add(p.opt.Lookback))
+		case a.Status == state.StatusPending && !seen[ref]:
+			// Also after a re-read: the crash may have come before the
+			// hash was scheduled, and scheduling twice is harmless.
+			seen[ref] = true
+			due = append(due, state.Due{Tenant: e.Tenant, SHA1: e.SHA1, At: p.Clock.Due(a.EpisodeStart)})
+		case a.NewDevice && !seen[ref]:
+			seen[ref] = true
+			updates = append(updates, ref)
+		}
+	}
+	return due, updates
+}
+
+// closes returns the hashes whose open alert a certificate row ends, and
+// feeds every row to the local certificate cache.
+func (p *Pipeline) closes(rows []state.CertRow, signed []state.Signed) []hashRef {
+	var out []hashRef
+	for i, s := range signed {
+		r := rows[i]
+		p.certs.Add(r.SHA1, r.Time.Add(p.opt.Lookback))
+		if s.Action == state.SignClose {
+			out = append(out, hashRef{r.Tenant, r.SHA1})
+		}
+	}
+	return out
+}
+
+// publish builds the update and close alerts of a batch and publishes them
+// with the batch's dead letters; then it records the closes as done.
+func (p *Pipeline) publish(ctx context.Context, now time.Time, updates, closes []hashRef, letters []sinks.DeadLetter) error {
+	var alerts []sinks.Alert
+	if err := p.retry(ctx, "summarize", func() (err error) {
+		alerts = alerts[:0]
+		for _, ref := range updates {
+			a, ok, err := p.alertFor(ctx, now, ref, sinks.ActivityUpdate)
+			if err != nil {
+				return err
+			}
+			if ok {
+				alerts = append(alerts, a)
+			}
+		}
+		for _, ref := range closes {
+			a, _, err := p.alertFor(ctx, now, ref, sinks.ActivityClose)
+			if err != nil {
+				return err
+			}
+			a.Reason = sinks.ReasonSigned
+			alerts = append(alerts, a)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := p.send(ctx, alerts, letters); err != nil {
+		return err
+	}
+	for _, ref := range closes {
+		if err := p.retry(ctx, "closed", func() error {
+			_, err := p.Store.Closed(ctx, ref.tenant, ref.sha1)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send publishes alerts and dead letters, retrying until both are
+// acknowledged.
+func (p *Pipeline) send(ctx context.Context, alerts []sinks.Alert, letters []sinks.DeadLetter) error {
+	if len(letters) > 0 {
+		if err := p.retry(ctx, "dead_letters", func() error {
+			return p.DeadLetters.Send(ctx, letters)
+		}); err != nil {
+			return err
+		}
+		for _, l := range letters {
+			p.Metrics.with(p.Metrics.deadLetters, ctx, "scope", scope(l.Record), 1)
+		}
+	}
+	if len(alerts) == 0 {
+		return nil
+	}
+	if err := p.retry(ctx, "alerts", func() error { return p.Alerts.Publish(ctx, alerts) }); err != nil {
+		return err
+	}
+	for _, a := range alerts {
+		p.Metrics.with(p.Metrics.alerts, ctx, "activity", string(a.Activity), 1)
+	}
+	return nil
+}
+
+func scope(record int) string {
+	if record < 0 {
+		return "message"
+	}
+	return "record"
+}
+
