@@ -127,4 +127,3 @@ func scope(record int) string {
 	}
 	return "record"
 }
-
