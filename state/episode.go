@@ -37,6 +37,9 @@ type Signed struct {
 // already older than the lookback at now changes nothing.
 func (s *Store) MarkSigned(ctx context.Context, now time.Time, rows []CertRow) ([]Signed, error) {
 	out := make([]Signed, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
 	idx := make([]int, 0, len(rows))
 	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range rows {
