@@ -64,7 +64,7 @@ func (g *generator) buildCatalog() {
 			size:       200000 + g.rng.Int64N(40000000),
 			signed:     g.rng.IntN(2) == 0,
 			prevalence: 1 + g.rng.Int64N(5000),
-			signer:     8, noSHA256: g.rng.IntN(3) == 0, backgrounds: true,
+			signer:     signerSmallVendor, noSHA256: g.rng.IntN(3) == 0, backgrounds: true,
 		}
 		if g.rng.IntN(2) == 0 {
 			b.folder = `c:\users\%u\downloads\` + strings.ToLower(name)

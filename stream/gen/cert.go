@@ -15,8 +15,15 @@ type signer struct {
 	created, expires                string
 }
 
-// signers are indexed by binary.signer. Index signerUnsigned is a
-// placeholder: unsigned binaries never get a row.
+// Signers with a role of their own; the others are those of the catalog's
+// companies.
+const (
+	signerSmallVendor = 8
+	signerUnsigned    = 9 // a placeholder: unsigned programs have no row
+	signerUntrusted   = 10
+)
+
+// signers are indexed by program.signer.
 var signers = [...]signer{
 	newSigner("Microsoft Windows", "Microsoft Windows Production PCA 2011", msCRL, true, true),
 	newSigner(ms, "Microsoft Code Signing PCA 2011", msCRL, true, false),

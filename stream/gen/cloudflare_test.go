@@ -31,7 +31,8 @@ func TestAddressKinds(t *testing.T) {
 				if err != nil || a.String() != s {
 					t.Fatalf("%q is not a canonical address: %v", s, err)
 				}
-				if a.Is4() != tt.v4 || isCloudflare(s) != tt.cloudflare || a.IsPrivate() != (tt.name == "private IPv4") {
+				private := tt.name == "private IPv4"
+				if a.Is4() != tt.v4 || isCloudflare(s) != tt.cloudflare || a.IsPrivate() != private {
 					t.Fatalf("%s: IPv4 %v, Cloudflare %v, private %v", s, a.Is4(), isCloudflare(s), a.IsPrivate())
 				}
 			}

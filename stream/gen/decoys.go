@@ -1,19 +1,11 @@
 package gen
 
-// Signers of certificate rows with a special role; the others are in
-// signers by company.
-const (
-	signerSmallVendor = 8
-	signerUnsigned    = 9 // never written: unsigned binaries have no row
-	signerUntrusted   = 10
-)
-
 // traps plants one hash of each TrapKind but TrapDuplicate (which is a
 // property of records, set on beacons), naming them from implant name n on.
 func (g *generator) traps(n int) {
 	// A certificate row arriving after the first connections.
 	b := g.decoy(TrapCertLate, n)
-	g.bins[b].signed, g.bins[b].signer = false, signerSmallVendor
+	g.bins[b].signer = signerSmallVendor
 	t0, length := g.window(20*minute, 40*minute)
 	devs := g.someDevices(1 + g.rng.IntN(3))
 	first := g.end

@@ -70,21 +70,22 @@ type Dataset struct {
 
 	// Planted lists the SHA1 of every hash that must alert under the
 	// default rule profile: the Positives, then LocalizedSystem and
-	// IPv6Only when planted. KQLParity lists the ones kql-parity finds.
+	// IPv6Only. Dataset.KQLParity lists the ones kql-parity finds.
 	Planted []string
 
 	// LocalizedSystem are planted positives that run only under a localized
 	// System name ("système", SID S-1-5-18): default finds them by SID,
-	// kql-parity, which compares the name, does not.
+	// kql-parity, which compares the name, does not. Planted with the
+	// traps when Positives > 0.
 	LocalizedSystem []string
 
 	// IPv6Only are planted positives whose Cloudflare peers are all IPv6:
 	// default finds them, kql-parity, which looks up dotted IPv4 only, does
-	// not.
+	// not. Planted with the traps when Positives > 0.
 	IPv6Only []string
 
 	// Traps are the hashes planted to look like positives but not to be
-	// ones, with the reason each is not.
+	// ones under default, each with its TrapKind, which says why it is not.
 	Traps []Trap
 
 	// Counts are, per planted hash, the distinct qualifying events over the

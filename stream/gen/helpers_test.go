@@ -107,6 +107,11 @@ func testOptions() Options {
 	return o
 }
 
+// spanOptions are options with traps over [start, end).
+func spanOptions(seed int64, records int, start, end time.Time) Options {
+	return Options{Seed: seed, Records: records, Start: start, End: end, Traps: true}
+}
+
 // isCloudflare reports whether s, unmapped, is in one of the package's
 // Cloudflare ranges.
 func isCloudflare(s string) bool {

@@ -14,7 +14,7 @@ type conn struct {
 var (
 	cloudflareHosts = [...]string{
 		"cdnjs.cloudflare.com", "discord.com", "www.npmjs.com", "api.openai.com",
-		"registry.npmjs.org", "gitlab.com", "cdn.jsdelivr.net", "1.1.1.1",
+		"registry.npmjs.org", "gitlab.com", "cdn.jsdelivr.net", "one.one.one.one",
 	}
 	otherHosts = [...]string{
 		"settings-win.data.microsoft.com", "login.microsoftonline.com", "clients2.google.com",
@@ -96,8 +96,16 @@ func (r *renderer) conn(s *spec, d *device) conn {
 		}
 	}
 	c.action = r.outbound(b != nil && len(b.peersV4) > 0)
-	if c.action == "DnsConnectionInspected" {
+	switch c.action {
+	case "DnsConnectionInspected":
 		c.protocol, c.remotePort = "Udp", 53
+	case "SslConnectionInspected", "HttpConnectionInspected":
+		if c.url == "" { // an inspected connection always names its host
+			c.url = otherHosts[r.rng.IntN(len(otherHosts))]
+			if s.remote.cloudflare() {
+				c.url = cloudflareHosts[r.rng.IntN(len(cloudflareHosts))]
+			}
+		}
 	}
 	return c
 }

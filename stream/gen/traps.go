@@ -7,7 +7,8 @@ type TrapKind string
 const (
 	// TrapCertLate is a hash run as System connecting to Cloudflare, which
 	// FileProfile calls unsigned and rare, but whose certificate row
-	// arrives 5 to 30 minutes of event time after its first connections.
+	// arrives 5 to 30 minutes of event time after its first connections
+	// (sooner when the span ends before that).
 	// Any certificate row inside the lookback exempts a hash, so kql-parity
 	// never lists it; default may alert once the grace period has passed,
 	// and the late row then closes that alert, leaving nothing open.

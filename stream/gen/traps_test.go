@@ -49,8 +49,8 @@ func evaluate(t *testing.T, d Dataset, recs []parsed, parity bool) map[string]in
 }
 
 func TestRuleFindsExactlyThePlanted(t *testing.T) {
-	month := Options{Seed: 8, Records: 5000, Start: day0, End: day0.AddDate(0, 1, 0), Traps: true}
-	short := Options{Seed: 4, Records: 2000, Start: day0, End: day0.Add(time.Minute), Traps: true}
+	month := spanOptions(8, 5000, day0, day0.AddDate(0, 1, 0))
+	short := spanOptions(4, 2000, day0, day0.Add(time.Minute))
 	for _, o := range []Options{testOptions(), month, short} {
 		d, recs := dataset(t, o)
 		for _, parity := range []bool{false, true} {
@@ -106,8 +106,8 @@ func TestTraps(t *testing.T) {
 		o    Options
 	}{
 		{"day", testOptions()},
-		{"hour", Options{Seed: 11, Records: 3000, Start: day0, End: day0.Add(time.Hour), Traps: true}},
-		{"month", Options{Seed: 8, Records: 5000, Start: day0, End: day0.AddDate(0, 1, 0), Traps: true}},
+		{"hour", spanOptions(11, 3000, day0, day0.Add(time.Hour))},
+		{"month", spanOptions(8, 5000, day0, day0.AddDate(0, 1, 0))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkTraps(t, tt.o) })
