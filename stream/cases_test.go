@@ -20,7 +20,7 @@ type faultCase struct {
 	Messages    []json.RawMessage `json:"messages"`
 	MessagesRaw []string          `json:"messages_raw"`
 	MessagesB64 []string          `json:"messages_b64"`
-	Steps       []step          `json:"steps"`
+	Steps       []step            `json:"steps"`
 	Generate    *struct {
 		Template json.RawMessage `json:"template_record"`
 		Bytes    int             `json:"repeat_records_until_message_bytes"`
