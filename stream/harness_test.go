@@ -39,6 +39,7 @@ type harness struct {
 	lookback   time.Duration
 	bucket     time.Duration
 	lateness   time.Duration
+	dedup      time.Duration
 	drain      time.Duration // how long a stopped process may finish its work
 
 	// onPipeline, when set, sees each pipeline before it runs.
@@ -61,6 +62,7 @@ func newHarness(t *testing.T, partitions int32) *harness {
 		lookback:   30 * 24 * time.Hour,
 		bucket:     time.Hour,
 		lateness:   5 * time.Minute,
+		dedup:      time.Hour,
 		drain:      30 * time.Second,
 	}
 }
@@ -98,7 +100,7 @@ type process struct {
 
 func (h *harness) pipeline(cl *kgo.Client, r *rule.Rule) *stream.Pipeline {
 	st := state.New(h.rdb, h.ns, state.Options{Lookback: h.lookback, Bucket: h.bucket,
-		DedupWindow: time.Hour, MaxSamples: 10})
+		DedupWindow: h.dedup, MaxSamples: 10})
 	if err := st.LoadScripts(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}

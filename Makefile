@@ -1,0 +1,46 @@
+# Make targets of flarewatch. `make test` is what CI runs (.ci/run): it
+# starts the real Kafka and Redis of deploy/testenv, runs every test against
+# them and stops them again, whatever the tests' outcome.
+
+SHELL := /bin/bash
+TESTENV := deploy/testenv/testenv.sh
+TESTENV_FILE := deploy/testenv/.run/env
+
+# CI=true makes a missing backend variable fatal in the tests
+# (see deploy/testenv); pass it through from the caller.
+export CI
+
+.PHONY: test test-short testenv-up testenv-down lint demo
+
+## testenv-up: start Kafka, Redis and Redis Cluster on loopback (idempotent)
+testenv-up:
+	@$(TESTENV) up
+
+## testenv-down: stop them and remove their data
+testenv-down:
+	@$(TESTENV) down
+
+## test: testenv-up, go test -race on everything, testenv-down; fails when the tests fail
+#  The EXIT trap takes the services down on failure and on Ctrl-C too; the
+#  shell still exits with the status of the step that failed.
+test:
+	@trap '$(TESTENV) down' EXIT; \
+	$(TESTENV) up && source $(TESTENV_FILE) && go test -race -count=1 ./...
+
+## test-short: embedded backends only (kfake, miniredis), no services started
+#  The backend variables are cleared so a shell that exported them for
+#  `make testenv-up` still gets the embedded run; tests needing a real
+#  service skip.
+test-short:
+	FLAREWATCH_TEST_KAFKA= FLAREWATCH_TEST_REDIS= FLAREWATCH_TEST_REDIS_CLUSTER= CI= \
+	go test -short ./...
+
+## lint: gofmt and go vet
+lint:
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+## demo: run the detector's demo
+demo:
+	go run ./cmd/flarewatch demo
