@@ -77,10 +77,13 @@ func (p *Pipeline) collect(ctx context.Context, dec *mde.Decoder, m *kgo.Record,
 
 func (p *Pipeline) collectRecord(ctx context.Context, m *kgo.Record, r *mde.Record, b *batch) {
 	p.Metrics.record(ctx, r.Category.String(), 1)
+	p.Stats.Records.Add(1)
 	switch r.Category {
 	case mde.CertificateInfo:
+		p.Stats.Certs.Add(1)
 		p.collectCert(ctx, m, r, b)
 	case mde.NetworkEvents:
+		p.Stats.Network.Add(1)
 		p.collectNetwork(ctx, m, r, b)
 	default:
 		p.Metrics.drop(ctx, "other_category", 1)
@@ -121,11 +124,13 @@ func (p *Pipeline) collectNetwork(ctx context.Context, m *kgo.Record, r *mde.Rec
 		return
 	}
 	sha1 := strings.ToLower(r.ProcessSHA1)
+	p.Metrics.candidates.Add(ctx, 1)
+	p.Stats.Candidates.Add(1)
 	if p.certs.Signed(sha1, now) {
 		p.Metrics.drop(ctx, "signed_cached", 1)
+		p.Stats.Exempted.Add(1)
 		return
 	}
-	p.Metrics.candidates.Add(ctx, 1)
 	b.events = append(b.events, p.event(m, r, sha1, addr, t))
 }
 

@@ -26,6 +26,10 @@ type Consumer struct {
 	// Drain bounds how long in-flight work may take once the run context
 	// ends, before it is abandoned uncommitted.
 	Drain time.Duration
+	// Until, when set, bounds each partition: records at or past the
+	// partition's offset are not processed (a replay's end), but are
+	// committed past so that the run can tell it is done.
+	Until map[string]map[int32]int64
 }
 
 // NewConsumer returns a consumer on client, which must have been built
@@ -85,7 +89,7 @@ func (c *Consumer) processAll(ctx context.Context, fetches kgo.Fetches) ([]*kgo.
 			defer wg.Done()
 			dec := c.decoders.Get().(*mde.Decoder)
 			defer c.decoders.Put(dec)
-			err := c.pipe.Process(work, dec, p.Records)
+			err := c.pipe.Process(work, dec, c.bounded(p.Topic, p.Partition, p.Records))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -113,4 +117,17 @@ func (c *Consumer) commit(ctx context.Context, done []*kgo.Record) {
 		// state skips what it already applied.
 		c.log.Warn("commit", "err", err)
 	}
+}
+
+// bounded returns the records of a partition before its Until offset.
+func (c *Consumer) bounded(topic string, partition int32, recs []*kgo.Record) []*kgo.Record {
+	end, ok := c.Until[topic][partition]
+	if !ok {
+		return recs
+	}
+	n := len(recs)
+	for n > 0 && recs[n-1].Offset >= end {
+		n--
+	}
+	return recs[:n]
 }

@@ -25,6 +25,12 @@ func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied [
 		e := &events[i]
 		p.Metrics.with(p.Metrics.outcomes, ctx, "outcome", outcomeNames[a.Outcome], 1)
 		ref := hashRef{e.Tenant, e.SHA1}
+		switch a.Outcome {
+		case state.Exempt:
+			p.Stats.Exempted.Add(1)
+		case state.Counted:
+			p.Stats.Counted.Add(1)
+		}
 		switch {
 		case a.Outcome == state.Exempt:
 			p.certs.Add(e.SHA1, a.CertTime.Add(p.opt.Lookback))
@@ -108,6 +114,7 @@ func (p *Pipeline) send(ctx context.Context, alerts []sinks.Alert, letters []sin
 		for _, l := range letters {
 			p.Metrics.with(p.Metrics.deadLetters, ctx, "scope", scope(l.Record), 1)
 		}
+		p.Stats.DeadLetters.Add(int64(len(letters)))
 	}
 	if len(alerts) == 0 {
 		return nil
@@ -117,6 +124,14 @@ func (p *Pipeline) send(ctx context.Context, alerts []sinks.Alert, letters []sin
 	}
 	for _, a := range alerts {
 		p.Metrics.with(p.Metrics.alerts, ctx, "activity", string(a.Activity), 1)
+		switch a.Activity {
+		case sinks.ActivityCreate:
+			p.Stats.Created.Add(1)
+		case sinks.ActivityUpdate:
+			p.Stats.Updated.Add(1)
+		case sinks.ActivityClose:
+			p.Stats.Closed.Add(1)
+		}
 	}
 	return nil
 }

@@ -52,6 +52,7 @@ type Pipeline struct {
 	DeadLetters sinks.DeadLetterSink
 	Profiles    *Enricher
 	Metrics     *Metrics
+	Stats       Stats
 	Log         *slog.Logger
 	opt         Options
 	certs       *state.CertCache

@@ -73,6 +73,7 @@ func (p *Pipeline) raise(ctx context.Context, d state.Due) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	p.Stats.Enriched.Add(1)
 	prof := profiles[d.SHA1]
 	if !p.Rule.Qualifies(prof, p.opt.MaxPrevalence) {
 		if _, err := p.Store.Dismiss(ctx, d.Tenant, d.SHA1); err != nil {

@@ -35,17 +35,22 @@ type serviceOptions struct {
 	provider  enrich.Provider // overrides the configured provider
 	sinks     []sinks.Sink    // extra alert sinks
 	dead      sinks.DeadLetterSink
+	redisHook redis.Hook // sees every Redis command (bench, tests)
+	kafkaOpts []kgo.Opt  // added to the client's options
 }
 
 // newService connects to Kafka and Redis and builds the pipeline.
 func newService(ctx context.Context, cfg config.Config, log *slog.Logger, o serviceOptions) (*service, error) {
 	s := &service{cfg: cfg, log: log}
 	s.rdb = newRedis(cfg.Redis)
+	if o.redisHook != nil {
+		s.rdb.AddHook(o.redisHook)
+	}
 	opts, err := stream.ClientOptions(cfg.Kafka)
 	if err != nil {
 		return nil, err
 	}
-	if s.kafka, err = kgo.NewClient(opts...); err != nil {
+	if s.kafka, err = kgo.NewClient(append(opts, o.kafkaOpts...)...); err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	if err := s.setup(ctx, cfg, o); err != nil {
