@@ -206,4 +206,3 @@ func (c *collectSink) all() []sinks.Alert {
 	defer c.mu.Unlock()
 	return append([]sinks.Alert(nil), c.alerts...)
 }
-
