@@ -93,7 +93,7 @@ func (p *Pipeline) collectRecord(ctx context.Context, m *kgo.Record, r *mde.Reco
 func (p *Pipeline) collectCert(ctx context.Context, m *kgo.Record, r *mde.Record, b *batch) {
 	t, err := r.Time()
 	if err != nil {
-		b.letters = append(b.letters, letter(m, index(m, r), r.Raw, err.Error()))
+		b.letters = append(b.letters, letter(m, r.Index, r.Raw, err.Error()))
 		return
 	}
 	p.Clock.Observe(t)
@@ -115,7 +115,7 @@ func (p *Pipeline) collectNetwork(ctx context.Context, m *kgo.Record, r *mde.Rec
 		return
 	}
 	if terr != nil {
-		b.letters = append(b.letters, letter(m, index(m, r), r.Raw, terr.Error()))
+		b.letters = append(b.letters, letter(m, r.Index, r.Raw, terr.Error()))
 		return
 	}
 	now := p.Clock.Now()
@@ -137,7 +137,6 @@ func (p *Pipeline) collectNetwork(ctx context.Context, m *kgo.Record, r *mde.Rec
 // event copies a candidate out of the message into what the state counts.
 func (p *Pipeline) event(m *kgo.Record, r *mde.Record, sha1 string, addr netip.Addr, t time.Time) state.Event {
 	d := r.Detail()
-	idx := index(m, r)
 	samples := [][2]string{
 		{state.SampleAddress, addr.String()},
 		{state.SampleURL, d.RemoteURL},
@@ -154,7 +153,7 @@ func (p *Pipeline) event(m *kgo.Record, r *mde.Record, sha1 string, addr netip.A
 		Tenant:    p.tenant(r),
 		SHA1:      strings.Clone(sha1),
 		Partition: m.Topic + "/" + strconv.Itoa(int(m.Partition)),
-		Position:  m.Offset<<20 | int64(min(idx, maxRecordsPerMessage-1)),
+		Position:  m.Offset<<20 | int64(min(r.Index, maxRecordsPerMessage-1)),
 		ID:        mde.EventID(r.Category, d.DeviceID, t, r.ReportIDString()),
 		Group: state.Group{DeviceID: d.DeviceID, DeviceName: d.DeviceName,
 			FolderPath: d.FolderPath, FileName: d.FileName, SHA256: d.SHA256},
@@ -182,10 +181,6 @@ func safeTenant(s string) string {
 		return -1
 	}, s)
 }
-
-// index returns the position of r in its message. Records are decoded in
-// order, so the decoder's count is kept on the record.
-func index(_ *kgo.Record, r *mde.Record) int { return r.Index }
 
 func letter(m *kgo.Record, idx int, raw []byte, reason string) sinks.DeadLetter {
 	return sinks.DeadLetter{

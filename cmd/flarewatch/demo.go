@@ -188,3 +188,6 @@ func (c *countingSink) String() string {
 		c.n[sinks.ActivityCreate], c.n[sinks.ActivityUpdate], c.n[sinks.ActivityClose])
 	return b.String()
 }
+
+// defaultDemoTimeout is the demo's --timeout default.
+const defaultDemoTimeout = 2 * time.Minute

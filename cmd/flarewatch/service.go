@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,6 +51,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, o serv
 	if err != nil {
 		return nil, err
 	}
+	opts = append(opts, lifecycleLogs(log)...)
 	if s.kafka, err = kgo.NewClient(append(opts, o.kafkaOpts...)...); err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
@@ -84,6 +86,9 @@ func (s *service) setup(ctx context.Context, cfg config.Config, o serviceOptions
 	var out []sinks.Sink
 	if cfg.Sinks.Kafka {
 		out = append(out, sinks.NewKafkaSink(s.kafka, cfg.Kafka.AlertTopic))
+	}
+	if cfg.Sinks.Stdout {
+		s.extra = append(s.extra, sinks.NewWriterSink(os.Stdout))
 	}
 	if cfg.Sinks.File != "" {
 		f, err := sinks.OpenFileSink(cfg.Sinks.File)
@@ -196,5 +201,22 @@ func (s *service) close(ctx context.Context) {
 	}
 	if s.rdb != nil {
 		_ = s.rdb.Close()
+	}
+}
+
+// lifecycleLogs log partition assignments at info: the lifecycle of a
+// consumer, never a line per record.
+func lifecycleLogs(log *slog.Logger) []kgo.Opt {
+	logged := func(what string) func(context.Context, *kgo.Client, map[string][]int32) {
+		return func(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+			if len(parts) > 0 {
+				log.Info(what, "partitions", parts)
+			}
+		}
+	}
+	return []kgo.Opt{
+		kgo.OnPartitionsAssigned(logged("partitions assigned")),
+		kgo.OnPartitionsRevoked(logged("partitions revoked")),
+		kgo.OnPartitionsLost(logged("partitions lost")),
 	}
 }
