@@ -5,6 +5,8 @@
 SHELL := /bin/bash
 TESTENV := deploy/testenv/testenv.sh
 TESTENV_FILE := deploy/testenv/.run/env
+SECURE := deploy/testenv/secure.sh
+SECURE_FILE := deploy/testenv/.run/secure/env
 
 # CI=true makes a missing backend variable fatal in the tests
 # (see deploy/testenv); pass it through from the caller.
@@ -12,27 +14,29 @@ export CI
 
 .PHONY: test test-short testenv-up testenv-down lint demo
 
-## testenv-up: start Kafka, Redis and Redis Cluster on loopback (idempotent)
+## testenv-up: start Kafka, Redis, Redis Cluster, and the TLS/SASL Kafka and TLS Redis, on loopback (idempotent)
 testenv-up:
-	@$(TESTENV) up
+	@$(TESTENV) up && $(SECURE) up
 
 ## testenv-down: stop them and remove their data
 testenv-down:
-	@$(TESTENV) down
+	@$(SECURE) down; $(TESTENV) down
 
 ## test: testenv-up, go test -race on everything, testenv-down; fails when the tests fail
 #  The EXIT trap takes the services down on failure and on Ctrl-C too; the
 #  shell still exits with the status of the step that failed.
 test:
-	@trap '$(TESTENV) down' EXIT; \
-	$(TESTENV) up && source $(TESTENV_FILE) && go test -race -count=1 ./...
+	@trap '$(SECURE) down; $(TESTENV) down' EXIT; \
+	$(TESTENV) up && $(SECURE) up && source $(TESTENV_FILE) && source $(SECURE_FILE) && \
+	go test -race -count=1 ./...
 
 ## test-short: embedded backends only (kfake, miniredis), no services started
 #  The backend variables are cleared so a shell that exported them for
 #  `make testenv-up` still gets the embedded run; tests needing a real
 #  service skip.
 test-short:
-	FLAREWATCH_TEST_KAFKA= FLAREWATCH_TEST_REDIS= FLAREWATCH_TEST_REDIS_CLUSTER= CI= \
+	FLAREWATCH_TEST_KAFKA= FLAREWATCH_TEST_REDIS= FLAREWATCH_TEST_REDIS_CLUSTER= \
+	FLAREWATCH_TEST_KAFKA_SASL_SSL= FLAREWATCH_TEST_REDIS_TLS= CI= \
 	go test -short ./...
 
 ## lint: gofmt and go vet
