@@ -63,6 +63,7 @@ func (p *Pipeline) buildAlert(ref hashRef, sum *state.Summary, prof enrich.Profi
 		h.Count += n
 	}
 	a.Devices = len(hosts)
+	a.Hosts = make([]sinks.Device, 0, len(hosts))
 	for _, h := range hosts {
 		a.Hosts = append(a.Hosts, *h)
 		if a.FirstSeen.IsZero() || h.FirstSeen.Before(a.FirstSeen) {
