@@ -101,7 +101,9 @@ func (p *Pipeline) collectCert(ctx context.Context, m *kgo.Record, r *mde.Record
 		p.Metrics.drop(ctx, "certificate_no_hash", 1)
 		return
 	}
-	b.certs = append(b.certs, state.CertRow{Tenant: p.tenant(r), SHA1: strings.ToLower(r.SHA1), Time: t})
+	// Copied: the local certificate cache keeps the hash beyond the message.
+	sha1 := strings.Clone(strings.ToLower(r.SHA1))
+	b.certs = append(b.certs, state.CertRow{Tenant: p.tenant(r), SHA1: sha1, Time: t})
 }
 
 func (p *Pipeline) collectNetwork(ctx context.Context, m *kgo.Record, r *mde.Record, b *batch) {
@@ -168,7 +170,7 @@ func (p *Pipeline) tenant(r *mde.Record) string {
 	if !p.opt.SeparateTenants {
 		return ""
 	}
-	return safeTenant(r.TenantID)
+	return strings.Clone(safeTenant(r.TenantID))
 }
 
 // safeTenant keeps a tenant id usable inside a key: tenant ids are GUIDs,

@@ -20,6 +20,10 @@ type cli struct {
 	Run   runCmd   `cmd:"" help:"Run the service."`
 	Demo  demoCmd  `cmd:"" help:"Run the whole pipeline in one process on embedded Kafka and Redis."`
 	Check checkCmd `cmd:"" help:"Validate a configuration and print the effective one, secrets redacted."`
+
+	Hunt   huntCmd   `cmd:"" help:"Evaluate the rule over a file of streaming messages, as the hunting query would."`
+	Gen    genCmd    `cmd:"" help:"Write realistic synthetic MDE traffic to a file or a topic."`
+	Replay replayCmd `cmd:"" help:"Backtest: replay a topic's history by event time in an isolated namespace."`
 }
 
 func main() {

@@ -69,7 +69,7 @@ func (s *service) setup(ctx context.Context, cfg config.Config, o serviceOptions
 	}
 	provider := o.provider
 	if provider == nil {
-		if provider, err = newProvider(cfg.Enrichment); err != nil {
+		if provider, err = newProvider(cfg.Enrichment, s.rdb, cfg.Redis.Namespace); err != nil {
 			return err
 		}
 	}
@@ -149,8 +149,14 @@ func newRedis(c config.Redis) redis.UniversalClient {
 	return redis.NewUniversalClient(o)
 }
 
-func newProvider(c config.Enrichment) (enrich.Provider, error) {
+func newProvider(c config.Enrichment, rdb redis.UniversalClient, ns string) (enrich.Provider, error) {
 	switch c.Provider {
+	case config.ProviderMDE:
+		m, err := enrich.NewMDEFromConfig(c.MDE, rdb, ns)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	case config.ProviderFile:
 		f, err := enrich.OpenFile(c.File)
 		if err != nil {
