@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +18,10 @@ import (
 	"github.com/flarewatch/flarewatch/config"
 	"github.com/flarewatch/flarewatch/deploy/testenv"
 	"github.com/flarewatch/flarewatch/sinks"
+	"github.com/flarewatch/flarewatch/stream/enrich"
 	"github.com/flarewatch/flarewatch/stream/gen"
+	"github.com/flarewatch/flarewatch/stream/hunt"
+	"github.com/flarewatch/flarewatch/stream/rule"
 )
 
 // A replay over the last 30 of 40 days of generated traffic alerts on the
@@ -36,6 +41,8 @@ func TestReplayIsRepeatableAndIsolated(t *testing.T) {
 	cfg.Kafka.Brokers = brokers
 	cfg.Redis.Addrs = []string{rdb.(*redis.Client).Options().Addr}
 	cfg.Log.Level = "warn"
+	cfg.Enrichment.Provider = "file"
+	cfg.Enrichment.File = writeProfiles(t, d)
 	from := start.Add(10 * 24 * time.Hour)
 	c := &replayCmd{From: from, To: o.End.Add(time.Hour), Topic: topic, Timeout: 2 * time.Minute}
 
@@ -63,10 +70,30 @@ func TestReplayIsRepeatableAndIsolated(t *testing.T) {
 	if a, b := canonical(t, runs[0].alerts), canonical(t, runs[1].alerts); a != b {
 		t.Errorf("two replays differ:\n%s\n---\n%s", a, b)
 	}
-	alerted := alertedHashes(runs[0].alerts)
-	for _, h := range d.Planted {
-		if !alerted[h] {
-			t.Errorf("planted hash %s did not alert", h)
+	// The replay alerts on exactly the hashes hunt finds over the same
+	// records at the end of the range, with a 30-day lookback.
+	provider := datasetProfiles(d)
+	hu := hunt.New(hunt.Options{Profile: rule.Default, Now: o.End, Provider: provider})
+	for _, m := range d.Messages {
+		_ = hu.Add(m)
+	}
+	rows, err := hu.Rows(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, r := range rows {
+		want[r.SHA1] = true
+	}
+	got := alertedHashes(runs[0].alerts)
+	for h := range want {
+		if !got[h] {
+			t.Errorf("hunt finds %s, the replay did not alert", h)
+		}
+	}
+	for h := range got {
+		if !want[h] {
+			t.Errorf("the replay alerted on %s, hunt does not find it", h)
 		}
 	}
 }
@@ -177,4 +204,27 @@ func (r *keyRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		}
 		return next(ctx, cmds)
 	}
+}
+
+func datasetProfiles(d gen.Dataset) enrich.Provider {
+	m := map[string]enrich.Profile{}
+	for h, p := range d.Profiles {
+		m[h] = enrich.Profile{SHA1: h, SHA256: p.SHA256, SignatureState: p.SignatureState,
+			GlobalPrevalence: p.GlobalPrevalence, Known: true, Source: "file"}
+	}
+	return enrich.NewStatic(m)
+}
+
+func writeProfiles(t *testing.T, d gen.Dataset) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "profiles.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := d.WriteProfiles(f); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
