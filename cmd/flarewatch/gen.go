@@ -10,23 +10,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentio/encoding/json"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/flarewatch/flarewatch/sinks"
 	"github.com/flarewatch/flarewatch/stream/gen"
 )
 
 // genCmd is flarewatch gen. Without --out or --topic the messages go to
 // stdout.
 type genCmd struct {
-	Seed     int64     `help:"The same flags always give the same bytes." default:"1"`
-	Records  int       `help:"Records, approximately (re-sent duplicates on top)." default:"10000"`
-	Start    time.Time `help:"Earliest event time, RFC 3339. Default: 2025-01-15T00:00:00Z."`
-	End      time.Time `help:"Event times are before this. Default: 24 hours after --start."`
-	Devices  int       `help:"Number of devices." default:"200"`
-	Out      string    `help:"Messages file, one a line (gzip when *.gz; - is stdout)."`
-	Profiles string    `help:"FileProfile answers file (CSV), for hunt --file-profiles."`
-	Topic    string    `help:"Produce the messages to this Kafka topic."`
-	Brokers  []string  `help:"Seed brokers for --topic (host:port,...)."`
+	Seed       int64     `help:"The same flags always give the same bytes." default:"1"`
+	Records    int       `help:"Records, approximately (re-sent duplicates on top)." default:"10000"`
+	Start      time.Time `help:"Earliest event time, RFC 3339. Default: 2025-01-15T00:00:00Z."`
+	End        time.Time `help:"Event times are before this. Default: 24 hours after --start."`
+	Devices    int       `help:"Number of devices." default:"200"`
+	Positives  int       `help:"Planted true positives, besides one localized-System and one IPv6-only." default:"3"`
+	Out        string    `help:"Messages file, one a line (gzip when *.gz; - is stdout)."`
+	Profiles   string    `help:"FileProfile answers file (CSV), for hunt --file-profiles."`
+	Topic      string    `help:"Produce the messages to this Kafka topic."`
+	Brokers    []string  `help:"Seed brokers for --topic (host:port,...)."`
+	Partitions int32     `help:"Partitions of --topic when it has to be created." default:"6"`
+	Stamp      string    `help:"Kafka timestamp of each message: now, or export (its records' export time, for an archive to replay)." default:"now" enum:"now,export"`
 }
 
 // Run generates the traffic and writes it to --out, --topic or both, and
@@ -41,7 +47,7 @@ func (c *genCmd) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return errors.New("--topic needs --brokers")
 	}
 	o := gen.DefaultOptions()
-	o.Seed, o.Records, o.Devices = c.Seed, c.Records, c.Devices
+	o.Seed, o.Records, o.Devices, o.Positives = c.Seed, c.Records, c.Devices, c.Positives
 	if !c.Start.IsZero() {
 		o.Start = c.Start
 	}
@@ -66,7 +72,7 @@ func (c *genCmd) run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 	}
 	if c.Topic != "" {
-		if err := produceMessages(ctx, c.Brokers, c.Topic, ds.Messages); err != nil {
+		if err := produceMessages(ctx, c.Brokers, c.Topic, c.Partitions, ds.Messages, c.Stamp == "export"); err != nil {
 			return err
 		}
 	}
@@ -101,13 +107,16 @@ func writeFile(path string, stdout io.Writer, write func(io.Writer) error) error
 
 // produceMessages produces msgs to topic, in order, and waits until every
 // one is acknowledged; the first failure is returned.
-func produceMessages(ctx context.Context, brokers []string, topic string, msgs [][]byte) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
-		kgo.AllowAutoTopicCreation())
+func produceMessages(ctx context.Context, brokers []string, topic string, partitions int32,
+	msgs [][]byte, exportTime bool) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
 	}
 	defer cl.Close()
+	if err := sinks.EnsureTopics(ctx, kadm.NewClient(cl), partitions, topic); err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
 
 	// Batches of messages bound what is held in flight at once.
 	const batch = 1000
@@ -116,6 +125,9 @@ func produceMessages(ctx context.Context, brokers []string, topic string, msgs [
 		recs := make([]*kgo.Record, n)
 		for i, m := range msgs[:n] {
 			recs[i] = &kgo.Record{Value: m}
+			if exportTime {
+				recs[i].Timestamp = exportTimeOf(m)
+			}
 		}
 		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 			return fmt.Errorf("produce to %s: %w", topic, err)
@@ -123,4 +135,18 @@ func produceMessages(ctx context.Context, brokers []string, topic string, msgs [
 		msgs = msgs[n:]
 	}
 	return nil
+}
+
+// exportTimeOf returns the envelope time of a message's first record, the
+// time the streaming API exported it; the zero time lets Kafka stamp it.
+func exportTimeOf(msg []byte) time.Time {
+	var env struct {
+		Records []struct {
+			Time time.Time `json:"time"`
+		} `json:"records"`
+	}
+	if json.Unmarshal(msg, &env) != nil || len(env.Records) == 0 {
+		return time.Time{}
+	}
+	return env.Records[0].Time
 }
