@@ -1,124 +1,32 @@
 package stream_test
 
 import (
-	"encoding/base64"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/segmentio/encoding/json"
-
 	"github.com/flarewatch/flarewatch/sinks"
-	"github.com/flarewatch/flarewatch/stream/enrich"
+	"github.com/flarewatch/flarewatch/stream/internal/faultcase"
 	"github.com/flarewatch/flarewatch/stream/rule"
 )
 
-// faultCase is one of the public fault cases in testdata/cases.
-type faultCase struct {
-	Messages    []json.RawMessage `json:"messages"`
-	MessagesRaw []string          `json:"messages_raw"`
-	MessagesB64 []string          `json:"messages_b64"`
-	Steps       []step            `json:"steps"`
-	Generate    *struct {
-		Template json.RawMessage `json:"template_record"`
-		Bytes    int             `json:"repeat_records_until_message_bytes"`
-	} `json:"generate"`
-	Fixtures struct {
-		FileProfiles map[string]struct {
-			SignatureState   string
-			GlobalPrevalence int64
-		} `json:"fileProfiles"`
-	} `json:"fixtures"`
-}
-
-// step is one step of a case's scenario; raw keeps it whole.
-type step struct {
-	Message    json.RawMessage `json:"message"`
-	LoadCIDRs  []string        `json:"load_cidrs"`
-	ReloadCIDR []string        `json:"reload_cidrs"`
-	raw        json.RawMessage
-}
-
-func (s *step) UnmarshalJSON(b []byte) error {
-	type plain step
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*s = step(p)
-	s.raw = append(json.RawMessage(nil), b...)
-	return nil
-}
-
-// generated builds a case's generated message: the template record
-// repeated, with ReportId counting up, until the message reaches the size
-// the case asks for. It returns the message and its number of records.
-func (c faultCase) generated(t *testing.T) ([]byte, int) {
+func loadCase(t *testing.T, name string) faultcase.Case {
 	t.Helper()
-	var rec map[string]any
-	if err := json.Unmarshal(c.Generate.Template, &rec); err != nil {
-		t.Fatal(err)
-	}
-	props := rec["properties"].(map[string]any)
-	base := int64(props["ReportId"].(float64))
-	msg := []byte(`{"records":[`)
-	n := 0
-	for len(msg) < c.Generate.Bytes {
-		props["ReportId"] = base + int64(n)
-		b, err := json.Marshal(rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			msg = append(msg, ',')
-		}
-		msg = append(msg, b...)
-		n++
-	}
-	return append(msg, "]}"...), n
-}
-
-func loadCase(t *testing.T, name string) faultCase {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "cases", name+".json"))
+	c, err := faultcase.Load(filepath.Join("testdata", "cases"), name)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var c faultCase
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("%s: %v", name, err)
 	}
 	return c
 }
 
-// values returns the case's Kafka message values, in order.
-func (c faultCase) values(t *testing.T) [][]byte {
-	var out [][]byte
-	for _, m := range c.Messages {
-		out = append(out, []byte(m))
+func caseValues(t *testing.T, c faultcase.Case) [][]byte {
+	t.Helper()
+	v, err := c.Values()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, m := range c.MessagesRaw {
-		out = append(out, []byte(m))
-	}
-	for _, m := range c.MessagesB64 {
-		b, err := base64.StdEncoding.DecodeString(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-func (c faultCase) provider() enrich.Provider {
-	m := map[string]enrich.Profile{}
-	for h, p := range c.Fixtures.FileProfiles {
-		m[h] = enrich.Profile{SHA1: h, SignatureState: p.SignatureState,
-			GlobalPrevalence: p.GlobalPrevalence, Known: true, Source: "file"}
-	}
-	return enrich.NewStatic(m)
+	return v
 }
 
 // want is an expected alert: Count and Devices of a create.
@@ -159,8 +67,8 @@ func TestFaultCases(t *testing.T) {
 			c := loadCase(t, tt.name)
 			h := newHarness(t, 1)
 			h.profile = tt.profile
-			h.provider = c.provider()
-			h.produce(0, c.values(t)...)
+			h.provider = c.Provider()
+			h.produce(0, caseValues(t, c)...)
 			h.run()
 			checkAlerts(t, h.alerts(), tt.alerts)
 			checkDead(t, h, tt.dead)

@@ -19,7 +19,7 @@ import (
 func TestEveryKeyExpires(t *testing.T) {
 	c := loadCase(t, "B19")
 	h := newHarness(t, 1)
-	h.provider = c.provider()
+	h.provider = c.Provider()
 	h.lookback, h.bucket, h.lateness, h.dedup = 2*time.Second, time.Second, 0, 2*time.Second
 	h.onPipeline = func(p *stream.Pipeline) { p.Profiles.TTL, p.Profiles.UnknownTTL = 2*time.Second, 2*time.Second }
 	drop := &dropAfterWrite{}

@@ -29,12 +29,12 @@ import (
 func TestCrashBeforeStateWrite(t *testing.T) {
 	c := loadCase(t, "B13")
 	h := newHarness(t, 1)
-	h.provider = c.provider()
+	h.provider = c.Provider()
 	h.drain = 200 * time.Millisecond
 	var msgs [][]byte
 	for _, s := range c.Steps {
 		var step struct{ Produce []json.RawMessage }
-		if err := json.Unmarshal(s.raw, &step); err == nil {
+		if err := json.Unmarshal(s.Raw, &step); err == nil {
 			for _, m := range step.Produce {
 				msgs = append(msgs, m)
 			}
@@ -201,8 +201,11 @@ func TestMegabyteMessage(t *testing.T) {
 
 	c := loadCase(t, "B15")
 	h := newHarness(t, 1)
-	h.provider = c.provider()
-	msg, n := c.generated(t)
+	h.provider = c.Provider()
+	msg, n, err := c.Generated()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(msg) < 1_000_000 {
 		t.Fatalf("generated message is %d bytes", len(msg))
 	}
@@ -218,8 +221,8 @@ func TestRedisCluster(t *testing.T) {
 	h := newHarness(t, 1)
 	rdb, prefix := testenv.RedisClusterNS(t)
 	h.rdb, h.ns = rdb, strings.TrimSuffix(prefix, ":")
-	h.provider = c.provider()
-	h.produce(0, c.values(t)...)
+	h.provider = c.Provider()
+	h.produce(0, caseValues(t, c)...)
 	h.run()
 	checkAlerts(t, h.alerts(), map[string]want{hashX: {2, 2}})
 }

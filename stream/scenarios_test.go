@@ -39,7 +39,7 @@ func TestRangeReload(t *testing.T) {
 	c := loadCase(t, "B04")
 	h := newHarness(t, 1)
 	h.profile = rule.KQLParity
-	h.provider = c.provider()
+	h.provider = c.Provider()
 	var current *stream.Pipeline
 	h.onPipeline = func(p *stream.Pipeline) { current = p }
 	first, err := config.ParseRanges("old", c.Steps[0].LoadCIDRs)
@@ -53,9 +53,9 @@ func TestRangeReload(t *testing.T) {
 		case s.Message != nil:
 			h.produce(0, s.Message)
 			h.waitDrained()
-		case s.ReloadCIDR != nil:
-			next, err := config.ParseRanges("reload", s.ReloadCIDR)
-			if strings.Contains(strings.Join(s.ReloadCIDR, " "), "/33") {
+		case s.ReloadCIDRs != nil:
+			next, err := config.ParseRanges("reload", s.ReloadCIDRs)
+			if strings.Contains(strings.Join(s.ReloadCIDRs, " "), "/33") {
 				if err == nil {
 					t.Fatalf("step %d: a /33 list was accepted", i+1)
 				}

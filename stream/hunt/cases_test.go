@@ -1,7 +1,6 @@
 package hunt_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/flarewatch/flarewatch/config"
-	"github.com/flarewatch/flarewatch/stream/enrich"
 	"github.com/flarewatch/flarewatch/stream/hunt"
+	"github.com/flarewatch/flarewatch/stream/internal/faultcase"
 	"github.com/flarewatch/flarewatch/stream/rule"
 )
 
@@ -20,74 +19,29 @@ import (
 // for kql-parity; where default differs (B02) is noted on the test.
 const casesDir = "../testdata/cases"
 
-// faultCase is what a hunt reads of a case file.
-type faultCase struct {
-	Messages    []json.RawMessage `json:"messages"`
-	MessagesRaw []string          `json:"messages_raw"`
-	MessagesB64 []string          `json:"messages_b64"`
-	Steps       []struct {
-		Message     json.RawMessage `json:"message"`
-		LoadCIDRs   []string        `json:"load_cidrs"`
-		ReloadCIDRs []string        `json:"reload_cidrs"`
-	} `json:"steps"`
-	Fixtures struct {
-		FileProfiles map[string]struct {
-			SignatureState   string
-			GlobalPrevalence int64
-		} `json:"fileProfiles"`
-	} `json:"fixtures"`
-}
-
-func loadCase(t *testing.T, name string) faultCase {
+func loadCase(t *testing.T, name string) faultcase.Case {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(casesDir, name+".json"))
+	c, err := faultcase.Load(casesDir, name)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var c faultCase
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("%s: %v", name, err)
 	}
 	return c
 }
 
 // values returns every message of the case, the scenario's included; a
 // batch hunt reads them all at once, so their order does not matter.
-func (c faultCase) values(t *testing.T) [][]byte {
+func values(t *testing.T, c faultcase.Case) [][]byte {
 	t.Helper()
-	var out [][]byte
-	for _, m := range c.Messages {
-		out = append(out, m)
+	v, err := c.Values()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range c.Steps {
-		if s.Message != nil {
-			out = append(out, s.Message)
-		}
-	}
-	for _, m := range c.MessagesRaw {
-		out = append(out, []byte(m))
-	}
-	for _, m := range c.MessagesB64 {
-		b, err := base64.StdEncoding.DecodeString(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-func (c faultCase) provider() enrich.Provider {
-	m := map[string]enrich.Profile{}
-	for h, p := range c.Fixtures.FileProfiles {
-		m[h] = enrich.Profile{SignatureState: p.SignatureState, GlobalPrevalence: p.GlobalPrevalence}
-	}
-	return enrich.NewStatic(m)
+	return append(c.StepMessages(), v...)
 }
 
 // finalRanges returns the last range list of a scenario that parses: the
 // list in force at its end.
-func (c faultCase) finalRanges(t *testing.T) *config.RangeSet {
+func finalRanges(t *testing.T, c faultcase.Case) *config.RangeSet {
 	t.Helper()
 	var last *config.RangeSet
 	for _, s := range c.Steps {
@@ -193,14 +147,14 @@ func TestFaultCases(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+string(tt.profile)+"/"+tt.ranges, func(t *testing.T) {
 			c := loadCase(t, tt.name)
-			o := hunt.Options{Profile: tt.profile, Now: tt.now, Provider: c.provider()}
+			o := hunt.Options{Profile: tt.profile, Now: tt.now, Provider: c.Provider()}
 			switch tt.ranges {
 			case "final":
-				o.Ranges = c.finalRanges(t)
+				o.Ranges = finalRanges(t, c)
 			case "query":
 				o.Ranges = queryRanges(t)
 			}
-			rows, st, err := run(t, o, c.values(t)...)
+			rows, st, err := run(t, o, values(t, c)...)
 			if err != nil {
 				t.Fatal(err)
 			}
