@@ -52,6 +52,9 @@ const (
 type Metrics struct {
 	// Listen is the host:port to serve metrics on; "" disables the endpoint.
 	Listen string `yaml:"listen"`
+	// OTLPEndpoint, when set, is an OpenTelemetry collector's OTLP/HTTP base
+	// URL (for example http://collector:4318) to push metrics and traces to.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
 }
 
 // Sinks chooses where alerts go. At least one sink must be enabled.

@@ -34,6 +34,7 @@ func Default() Config {
 			MaxGroups:       1000,
 			MaxListItems:    50,
 			UpdateInterval:  Duration(15 * time.Minute),
+			Ranges:          Ranges{RefreshInterval: Duration(day)},
 		},
 		Enrichment: Enrichment{
 			Provider:   ProviderNone,

@@ -49,6 +49,13 @@ type Ranges struct {
 	// Cloudflare's shape or one CIDR a line (see LoadRangesFile). "" uses
 	// BundledCloudflare.
 	File string `yaml:"file"`
+	// RefreshURL, when set, is Cloudflare's JSON API (for example
+	// https://api.cloudflare.com/client/v4/ips), polled every
+	// RefreshInterval; a list that fails validation is rejected and the
+	// last good one kept. "" never refreshes.
+	RefreshURL string `yaml:"refresh_url"`
+	// RefreshInterval is how often RefreshURL is polled.
+	RefreshInterval Duration `yaml:"refresh_interval"`
 }
 
 // Load returns the configured range list: the file when one is set,

@@ -14,6 +14,12 @@ func (r Rule) validate(p *problems) {
 	nonNegative(p, "rule.allowed_lateness", r.AllowedLateness)
 	nonNegative(p, "rule.cert_grace", r.CertGrace)
 	nonNegative(p, "rule.update_interval", r.UpdateInterval)
+	if r.Ranges.RefreshURL != "" {
+		httpURL(p, "rule.ranges.refresh_url", r.Ranges.RefreshURL)
+		if r.Ranges.RefreshInterval.Std() < time.Minute {
+			p.add("rule.ranges.refresh_interval", "%s is under 1m: use e.g. 1d", r.Ranges.RefreshInterval)
+		}
+	}
 	if r.Lookback > 0 && r.AllowedLateness >= r.Lookback {
 		p.add("rule.allowed_lateness", "%s must be shorter than rule.lookback (%s)",
 			r.AllowedLateness, r.Lookback)
