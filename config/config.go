@@ -56,22 +56,3 @@ type Metrics struct {
 	// URL (for example http://collector:4318) to push metrics and traces to.
 	OTLPEndpoint string `yaml:"otlp_endpoint"`
 }
-
-// Sinks chooses where alerts go. At least one sink must be enabled.
-type Sinks struct {
-	// Kafka publishes alerts to Kafka.AlertTopic.
-	Kafka bool `yaml:"kafka"`
-	// Stdout writes alerts to standard output, one JSON document a line.
-	Stdout bool `yaml:"stdout"`
-	// File appends alerts to this file as JSON lines; "" turns it off.
-	File string `yaml:"file"`
-	// Format is the alert document format. Only FormatFlarewatch is
-	// implemented; FormatOCSF is reserved.
-	Format string `yaml:"format"`
-}
-
-// The values of Sinks.Format.
-const (
-	FormatFlarewatch = "flarewatch"
-	FormatOCSF       = "ocsf" // planned: OCSF Detection Finding (class 2004)
-)

@@ -41,9 +41,8 @@ func Default() Config {
 			CacheTTL:   Duration(24 * time.Hour),
 			UnknownTTL: Duration(time.Hour),
 			MDE: MDE{
-				BaseURL: "https://api.security.microsoft.com",
-				TokenURL: "https://login.microsoftonline.com/" + TenantPlaceholder +
-					"/oauth2/v2.0/token",
+				BaseURL:   "https://api.security.microsoft.com",
+				TokenURL:  azureTokenURL,
 				Scope:     "https://api.securitycenter.microsoft.com/.default",
 				PerMinute: 100,
 				PerHour:   1500,
@@ -52,10 +51,37 @@ func Default() Config {
 		Sinks: Sinks{
 			Kafka:  true,
 			Format: FormatFlarewatch,
+			Webhook: Webhook{
+				AuthHeader: "Authorization",
+				MaxBytes:   1 << 20,
+				Retry:      defaultRetry(),
+			},
+			SplunkHEC: SplunkHEC{MaxBytes: 1 << 20, Retry: defaultRetry()},
+			Sentinel: Sentinel{
+				Stream:   "Custom-FlarewatchAlerts",
+				TokenURL: azureTokenURL,
+				Scope:    "https://monitor.azure.com/.default",
+				MaxBytes: SentinelMaxBytes,
+				Retry:    defaultRetry(),
+			},
 		},
 		Tenants:         TenantsShared,
 		Log:             Log{Level: "info", Format: LogJSON},
 		Metrics:         Metrics{Listen: ":9464"},
 		ShutdownTimeout: Duration(30 * time.Second),
+	}
+}
+
+// azureTokenURL is Azure AD's token endpoint in the public cloud.
+const azureTokenURL = "https://login.microsoftonline.com/" + TenantPlaceholder +
+	"/oauth2/v2.0/token"
+
+// defaultRetry is the retry of every HTTP sink: the pause after the first
+// failure, its cap, and the time one delivery may take.
+func defaultRetry() Retry {
+	return Retry{
+		Initial: Duration(500 * time.Millisecond),
+		Max:     Duration(30 * time.Second),
+		Budget:  Duration(time.Minute),
 	}
 }

@@ -31,21 +31,6 @@ func (c Config) validate() problems {
 	return p
 }
 
-func (s Sinks) validate(p *problems) {
-	switch s.Format {
-	case FormatFlarewatch:
-	case FormatOCSF:
-		p.add("sinks.format", "%q is planned but not implemented yet: use %s",
-			s.Format, FormatFlarewatch)
-	default:
-		oneOf(p, "sinks.format", s.Format, FormatFlarewatch, FormatOCSF)
-	}
-	if !s.Kafka && !s.Stdout && s.File == "" {
-		p.add("sinks", "no sink enabled: "+
-			"set sinks.kafka or sinks.stdout to true, or sinks.file to a path")
-	}
-}
-
 func (l Log) validate(p *problems) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(l.Level)); err != nil {

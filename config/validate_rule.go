@@ -89,8 +89,17 @@ func (m MDE) validate(p *problems) {
 
 // httpURL reports a value that is not an absolute http or https URL.
 func httpURL(p *problems, field, value string) {
+	httpURLLike(p, field, value, "https://api.security.microsoft.com")
+}
+
+// httpURLLike reports a value that is not an absolute http or https URL,
+// with example in the message, and returns the URL when it is one.
+// TenantPlaceholder may stand for a path segment.
+func httpURLLike(p *problems, field, value, example string) *url.URL {
 	u, err := url.Parse(strings.ReplaceAll(value, TenantPlaceholder, "tenant"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		p.add(field, "%q is not an http(s) URL, e.g. https://api.security.microsoft.com", value)
+		p.add(field, "%q is not an http(s) URL, e.g. %s", value, example)
+		return nil
 	}
+	return u
 }

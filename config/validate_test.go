@@ -201,12 +201,11 @@ func TestValidate(t *testing.T) {
 			"enrichment.mde.per_minute: 200 exceeds enrichment.mde.per_hour (100)"},
 
 		// sinks and the rest
-		{"ocsf", func(c *Config) { c.Sinks.Format = FormatOCSF },
-			`sinks.format: "ocsf" is planned but not implemented yet: use flarewatch`},
 		{"format", func(c *Config) { c.Sinks.Format = "cef" },
 			`sinks.format: "cef" is not one of flarewatch, ocsf`},
 		{"no sink", func(c *Config) { c.Sinks.Kafka = false },
-			"sinks: no sink enabled: set sinks.kafka or sinks.stdout to true, or sinks.file to a path"},
+			"sinks: no sink enabled: set sinks.kafka or sinks.stdout to true, or sinks.file to a " +
+				"path, or turn on an HTTP sink with sinks.webhook.url"},
 		{"tenants", func(c *Config) { c.Tenants = "per-tenant" },
 			`tenants: "per-tenant" is not one of shared, separate`},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" },

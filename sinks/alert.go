@@ -1,5 +1,6 @@
-// Package sinks holds the alert schema and every output flarewatch writes to:
-// the Kafka alert topic, stdout or a file, and the dead-letter topic.
+// Package sinks holds the alert schema, its OCSF form, and every output
+// flarewatch writes to: the Kafka alert topic, stdout or a file, a webhook,
+// Splunk HEC, Microsoft Sentinel, and the dead-letter topic.
 package sinks
 
 import (

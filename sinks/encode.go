@@ -12,7 +12,8 @@ import (
 const jsonFlags = json.SortMapKeys
 
 // AppendJSON appends the alert's JSON document, without a trailing newline,
-// to dst and returns the extended buffer. It is the form every sink writes.
+// to dst and returns the extended buffer: FormFlarewatch, the form a sink
+// writes unless it is given another.
 func (a *Alert) AppendJSON(dst []byte) ([]byte, error) {
 	b, err := json.Append(dst, a, jsonFlags)
 	if err != nil {

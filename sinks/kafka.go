@@ -16,24 +16,40 @@ const (
 )
 
 // KafkaSink publishes alerts to a Kafka topic, one record per alert: the
-// value is the alert's JSON document, the key its SHA1 (so that one hash's
-// alerts stay in order on one partition), and the headers carry the schema
-// version, activity, alert id and tenant for routing without decoding.
+// value is the alert's JSON document in the sink's form, the key its SHA1
+// (so that one hash's alerts stay in order on one partition), and the
+// headers carry the schema version, activity, alert id and tenant for
+// routing without decoding, whatever the form.
 //
 // KafkaSink is safe for concurrent use. It borrows its client, usually the
 // one the consumer uses, and never closes it.
 type KafkaSink struct {
 	client *kgo.Client
 	topic  string
+	form   Form
 }
 
-// NewKafkaSink returns a sink that produces to topic through client.
+// NewKafkaSink returns a sink that produces the flarewatch form to topic
+// through client.
 func NewKafkaSink(client *kgo.Client, topic string) *KafkaSink {
-	return &KafkaSink{client: client, topic: topic}
+	return &KafkaSink{client: client, topic: topic, form: FormFlarewatch}
+}
+
+// NewKafkaSinkForm returns a sink that produces the documents of form to
+// topic through client; "" is FormFlarewatch. An unknown form is an error.
+func NewKafkaSinkForm(client *kgo.Client, topic string, form Form) (*KafkaSink, error) {
+	f, err := ParseForm(string(form))
+	if err != nil {
+		return nil, fmt.Errorf("kafka sink: %w", err)
+	}
+	return &KafkaSink{client: client, topic: topic, form: f}, nil
 }
 
 // Topic returns the topic the sink produces to.
 func (s *KafkaSink) Topic() string { return s.topic }
+
+// Form returns the form of the documents the sink produces.
+func (s *KafkaSink) Form() Form { return s.form }
 
 // Publish produces the alerts and waits until the brokers have acknowledged
 // every one of them (with the client's acks setting, all in-sync replicas by
@@ -55,7 +71,7 @@ func (s *KafkaSink) Publish(ctx context.Context, alerts []Alert) error {
 
 // record builds the Kafka record of one alert.
 func (s *KafkaSink) record(a *Alert) (*kgo.Record, error) {
-	value, err := a.AppendJSON(nil)
+	value, err := appendForm(nil, a, s.form)
 	if err != nil {
 		return nil, err
 	}

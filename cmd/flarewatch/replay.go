@@ -121,6 +121,8 @@ func (c *replayCmd) replay(ctx context.Context, cfg config.Config, log *slog.Log
 	cfg.Sinks.Kafka = c.AlertTopic != ""
 	cfg.Kafka.AlertTopic = c.AlertTopic
 	cfg.Kafka.CreateTopics = c.AlertTopic != ""
+	// A backtest's alerts go where its flags say, never to a live SIEM or SOAR.
+	cfg.Sinks.Webhook.URL, cfg.Sinks.SplunkHEC.URL, cfg.Sinks.Sentinel.Endpoint = "", "", ""
 	collect := &collectSink{}
 	extra := []sinks.Sink{collect}
 	if c.Out == "-" {

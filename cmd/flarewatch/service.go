@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,7 +26,8 @@ type service struct {
 	kafka    *kgo.Client
 	pipe     *stream.Pipeline
 	consumer *stream.Consumer
-	extra    []sinks.Sink // sinks besides Kafka, closed at the end
+	extra    []sinks.Sink            // sinks besides Kafka, closed at the end
+	refused  *sinks.DeadLetterAlerts // the HTTP sinks' dead letters, closed after them
 }
 
 // serviceOptions are what the demo and tests change about a service.
@@ -83,22 +83,12 @@ func (s *service) setup(ctx context.Context, cfg config.Config, o serviceOptions
 	if err := st.LoadScripts(ctx); err != nil {
 		return err
 	}
-	var out []sinks.Sink
-	if cfg.Sinks.Kafka {
-		out = append(out, sinks.NewKafkaSink(s.kafka, cfg.Kafka.AlertTopic))
-	}
-	if cfg.Sinks.Stdout {
-		s.extra = append(s.extra, sinks.NewWriterSink(os.Stdout))
-	}
-	if cfg.Sinks.File != "" {
-		f, err := sinks.OpenFileSink(cfg.Sinks.File)
-		if err != nil {
-			return err
-		}
-		s.extra = append(s.extra, f)
+	out, err := s.alertSinks(cfg)
+	if err != nil {
+		return err
 	}
 	s.extra = append(s.extra, o.sinks...)
-	out = append(out, s.extra...)
+	out = append(out, o.sinks...)
 	dead := o.dead
 	if dead == nil {
 		dead = sinks.NewKafkaDeadLetters(s.kafka, cfg.Kafka.DeadLetterTopic)
@@ -200,6 +190,11 @@ func (s *service) close(ctx context.Context) {
 	for _, x := range s.extra {
 		if err := x.Close(ctx); err != nil {
 			s.log.Warn("close sink", "err", err)
+		}
+	}
+	if s.refused != nil {
+		if err := s.refused.Close(ctx); err != nil {
+			s.log.Warn("close dead-letter alerts", "err", err)
 		}
 	}
 	if s.kafka != nil {
