@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -26,6 +27,11 @@ type Consumer struct {
 	// Drain bounds how long in-flight work may take once the run context
 	// ends, before it is abandoned uncommitted.
 	Drain time.Duration
+	// owed holds, per partition, the last processed record whose commit
+	// failed; it is committed again until it succeeds. Only the loop's
+	// goroutine touches it.
+	owed map[topicPartition]*kgo.Record
+
 	// Until, when set, bounds each partition: records at or past the
 	// partition's offset are not processed (a replay's end), but are
 	// committed past so that the run can tell it is done.
@@ -46,12 +52,12 @@ func NewConsumer(client *kgo.Client, pipe *Pipeline) *Consumer {
 // skips what was already applied.
 func (c *Consumer) Run(ctx context.Context) error {
 	for {
-		fetches := c.client.PollRecords(ctx, pollRecords)
+		fetches := c.poll(ctx)
 		if fetches.IsClientClosed() {
 			return nil
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 				c.log.Warn("fetch", "topic", topic, "partition", partition, "err", err)
 			}
 		})
@@ -104,19 +110,56 @@ func (c *Consumer) processAll(ctx context.Context, fetches kgo.Fetches) ([]*kgo.
 	return done, ok
 }
 
-// commit commits past each record in done, on a context that outlives the
-// run's, with a deadline.
+// poll waits for records. While a commit is owed it wakes up every
+// commitRetry even without records, so that an idle partition's commit is
+// retried once the rebalance that held it back is through.
+func (c *Consumer) poll(ctx context.Context) kgo.Fetches {
+	if len(c.owed) == 0 {
+		return c.client.PollRecords(ctx, pollRecords)
+	}
+	pctx, cancel := context.WithTimeout(ctx, commitRetry)
+	defer cancel()
+	return c.client.PollRecords(pctx, pollRecords)
+}
+
+// commitRetry is how soon a failed commit is tried again.
+const commitRetry = time.Second
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// commit commits past each record in done, and past what an earlier failed
+// commit still owes, on a context that outlives the run's, with a deadline.
+// A commit that fails (franz-go holds commits back while a rebalance is
+// under way) is owed and tried again on the next turn of the loop; until
+// then, the partition's next owner would read the records again and the
+// state would skip them.
 func (c *Consumer) commit(ctx context.Context, done []*kgo.Record) {
-	if len(done) == 0 {
+	if c.owed == nil {
+		c.owed = map[topicPartition]*kgo.Record{}
+	}
+	for _, r := range done {
+		tp := topicPartition{r.Topic, r.Partition}
+		if prev, ok := c.owed[tp]; !ok || prev.Offset < r.Offset {
+			c.owed[tp] = r
+		}
+	}
+	if len(c.owed) == 0 {
 		return
+	}
+	recs := make([]*kgo.Record, 0, len(c.owed))
+	for _, r := range c.owed {
+		recs = append(recs, r)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := c.client.CommitRecords(ctx, done...); err != nil {
-		// The records are read again by the partition's next owner; the
-		// state skips what it already applied.
-		c.log.Warn("commit", "err", err)
+	if err := c.client.CommitRecords(ctx, recs...); err != nil {
+		c.log.Warn("commit owed, retrying", "partitions", len(recs), "err", err)
+		return
 	}
+	clear(c.owed)
 }
 
 // bounded returns the records of a partition before its Until offset.

@@ -226,3 +226,32 @@ func TestRedisCluster(t *testing.T) {
 	h.run()
 	checkAlerts(t, h.alerts(), map[string]want{hashX: {2, 2}})
 }
+
+// A message too large to dead-letter whole is cut to the cap, its dead
+// letter says so, and the records after it still count: the partition
+// never stops on it.
+func TestOversizedDeadLetterIsCut(t *testing.T) {
+	h := newHarness(t, 1)
+	var pipe *stream.Pipeline
+	h.onPipeline = func(p *stream.Pipeline) { pipe = p }
+	big := append([]byte(`{"records":[`), make([]byte, 3<<20)...) // truncated JSON, 3 MiB
+	for i := 12; i < len(big); i++ {
+		big[i] = 'x'
+	}
+	good := beaconing(t, 3)
+	h.produce(0, append([][]byte{big}, good...)...)
+	h.run()
+	if pipe == nil {
+		t.Fatal("no pipeline ran")
+	}
+	letters := h.readAll(h.deadTopic)
+	if len(letters) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(letters))
+	}
+	if n := len(letters[0].Value); n != stream.DefaultOptions().DeadLetterMaxBytes {
+		t.Errorf("dead letter carries %d bytes, want the cap", n)
+	}
+	if a := creates(t, h.alerts()); len(a) != 3 {
+		t.Errorf("%d alerts after the oversized message, want 3", len(a))
+	}
+}

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/flarewatch/flarewatch/sinks"
@@ -106,6 +107,7 @@ func (p *Pipeline) publish(ctx context.Context, now time.Time, updates, closes [
 // acknowledged.
 func (p *Pipeline) send(ctx context.Context, alerts []sinks.Alert, letters []sinks.DeadLetter) error {
 	if len(letters) > 0 {
+		p.capLetters(letters)
 		if err := p.retry(ctx, "dead_letters", func() error {
 			return p.DeadLetters.Send(ctx, letters)
 		}); err != nil {
@@ -141,4 +143,15 @@ func scope(record int) string {
 		return "message"
 	}
 	return "record"
+}
+
+// capLetters cuts the original bytes of dead letters larger than the cap.
+func (p *Pipeline) capLetters(letters []sinks.DeadLetter) {
+	limit := p.opt.DeadLetterMaxBytes
+	for i := range letters {
+		if n := len(letters[i].Value); limit > 0 && n > limit {
+			letters[i].Value = letters[i].Value[:limit]
+			letters[i].Reason += fmt.Sprintf("; value cut from %d to %d bytes, whole at the source offset", n, limit)
+		}
+	}
 }

@@ -26,6 +26,11 @@ type Options struct {
 	RetryMax        time.Duration // longest pause between retries
 	ClaimLease      time.Duration // how long a claimed due hash is held
 	CertCacheSize   int           // hashes kept in the local certificate cache
+	// DeadLetterMaxBytes caps the original bytes a dead letter carries: a
+	// larger message is cut, and its dead letter says so and names the
+	// source offset where the whole of it stays. A dead letter must fit
+	// the producer's and the broker's limits, or the partition would stop.
+	DeadLetterMaxBytes int
 }
 
 // DefaultOptions returns the options of the default configuration.
@@ -38,6 +43,8 @@ func DefaultOptions() Options {
 		RetryMax:      5 * time.Second,
 		ClaimLease:    30 * time.Second,
 		CertCacheSize: 100000,
+
+		DeadLetterMaxBytes: 512 << 10,
 	}
 }
 
@@ -77,13 +84,19 @@ func New(r *rule.Rule, st *state.Store, clock *Clock, alerts sinks.Sink,
 // or the error is not about availability.
 func (p *Pipeline) retry(ctx context.Context, name string, op func() error) error {
 	pause := p.opt.RetryMin
-	for {
+	for attempt := 1; ; attempt++ {
 		err := op()
 		if err == nil || !retryable(err) {
 			return err
 		}
 		p.Metrics.with(p.Metrics.retries, ctx, "operation", name, 1)
-		p.Log.Debug("retrying", "operation", name, "pause", pause, "err", err)
+		if attempt == warnAfter {
+			// A dependency down for long, or an error that retrying will
+			// not cure: either way someone should look.
+			p.Log.Warn("still retrying", "operation", name, "attempts", attempt, "err", err)
+		} else {
+			p.Log.Debug("retrying", "operation", name, "pause", pause, "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return errors.Join(ctx.Err(), err)
@@ -92,6 +105,9 @@ func (p *Pipeline) retry(ctx context.Context, name string, op func() error) erro
 		pause = min(2*pause, p.opt.RetryMax)
 	}
 }
+
+// warnAfter is the attempt at which a retried operation is logged at warn.
+const warnAfter = 10
 
 // retryable reports whether err may pass if tried again later: Redis or
 // Kafka unavailable, a produce that timed out.
