@@ -48,3 +48,16 @@ lint:
 ## demo: run the detector's demo
 demo:
 	go run ./cmd/flarewatch demo
+
+## faults: the fault suite of deploy/faults (build tag faults) against the
+#  real services: kill -9, rolling SIGTERM, Redis stopped, Kafka restarted,
+#  poison messages, a rebalance storm, Redis Cluster, a flood of hashes; it
+#  prints a table of the results. It runs `testenv.sh up` first; when
+#  something was down before, it takes everything down again at the end (as
+#  `make test` does), otherwise it leaves the running services alone.
+.PHONY: faults
+faults:
+	@if $(TESTENV) status >/dev/null 2>&1; then own=0; else own=1; fi; \
+	if ((own)); then trap '$(TESTENV) down' EXIT; fi; \
+	$(TESTENV) up && source $(TESTENV_FILE) && \
+	go test -tags faults -count=1 -v -timeout 20m ./deploy/faults/

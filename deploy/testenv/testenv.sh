@@ -9,6 +9,13 @@
 #   testenv.sh down    stop everything and remove the data directories
 #   testenv.sh status  show what runs where; exits 3 when something is down
 #   testenv.sh env     print the export lines of FLAREWATCH_TEST_*
+#   testenv.sh kafka-stop     stop the Kafka node, keeping its data
+#   testenv.sh kafka-start    start it again on the same data and port, and
+#                             wait until it answers
+#   testenv.sh kafka-restart  kafka-stop, then kafka-start
+#
+# kafka-stop and kafka-start are for the fault suite (deploy/faults): they
+# disturb every test using Kafka at the time.
 #
 # State (data, logs, pid files, the env file) lives in deploy/testenv/.run,
 # the Kafka jars and the readiness helper in deploy/testenv/.cache; both are
@@ -421,10 +428,72 @@ cmd_env() {
   cat "$ENV_FILE"
 }
 
+# --- kafka restarts (the fault suite) -----------------------------------------
+
+# kafka_resume starts the node again on the data, port and configuration
+# that kafka_up left in RUN/kafka. Nothing is formatted, so topics, committed
+# offsets and groups survive. The JVM options are kafka_up's: keep them in
+# step.
+kafka_resume() {
+  local dir=$RUN/kafka
+  local java=(java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$dir/log4j2.properties" -cp "$LIBS/*")
+  if alive "$dir/kafka.pid" kafka.Kafka; then
+    log "kafka running on port $(<"$dir/port")"
+    return
+  fi
+  [[ -f $dir/server.properties && -d $dir/data ]] ||
+    die "no kafka data in $dir to start from: run '$0 up' first"
+  [[ -f $LIBS/.complete ]] || die "no kafka jars in $LIBS: run '$0 up' first"
+  nohup "${java[@]}" kafka.Kafka "$dir/server.properties" \
+    >>"$LOGS/kafka.log" 2>&1 </dev/null &
+  echo $! >"$dir/kafka.pid"
+}
+
+# wait_kafka waits until Kafka answers a metadata request, and gives up at
+# once if it exits meanwhile.
+wait_kafka() {
+  local wpid status=0
+  "$CACHE/bin/waitready" -timeout "${READY_TIMEOUT}s" -kafka "127.0.0.1:$(<"$RUN/kafka/port")" &
+  wpid=$!
+  while running "$wpid"; do
+    if ! alive "$RUN/kafka/kafka.pid" kafka.Kafka; then
+      kill "$wpid" 2>/dev/null || true
+      log "kafka exited while starting"
+      break
+    fi
+    sleep 0.2
+  done
+  wait "$wpid" || status=$?
+  if ((status != 0)); then
+    log "--- last lines of $LOGS/kafka.log"
+    tail -n 15 "$LOGS/kafka.log" >&2
+    die "kafka not ready (log: $LOGS/kafka.log)"
+  fi
+}
+
+cmd_kafka_stop() {
+  local t
+  t=$(now)
+  stop "$RUN/kafka/kafka.pid" kafka.Kafka
+  phase "kafka stop" "$t"
+}
+
+cmd_kafka_start() {
+  local t
+  mkdir -p "$LOGS"
+  t=$(now); kafka_resume; phase "kafka start" "$t"
+  t=$(now); build_waitready; phase "go build" "$t"
+  t=$(now); wait_kafka; phase ready "$t"
+}
+
 case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) die "usage: $0 up|down|status|env" ;;
+  kafka-stop) cmd_kafka_stop ;;
+  kafka-start) cmd_kafka_start ;;
+  kafka-restart) cmd_kafka_stop && cmd_kafka_start ;;
+  *) die "usage: $0 up|down|status|env|kafka-stop|kafka-start|kafka-restart" ;;
 esac

@@ -1,0 +1,120 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/flarewatch/flarewatch/deploy/testenv"
+)
+
+// redisServer is a redis-server of one scenario's own, on a free loopback
+// port, with an append-only file synced on every write, so that what it
+// acknowledged survives a stop and a start.
+type redisServer struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startRedisServer starts the server; it is stopped when the test ends.
+// Without redis-server on PATH the test is skipped, or fails under CI.
+func startRedisServer(t *testing.T, dir string) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if testenv.InCI() {
+			t.Fatal("redis-server is not on PATH and CI=true: deploy/testenv/testenv.sh up installs it")
+		}
+		t.Skip("redis-server is not on PATH")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &redisServer{t: t, bin: bin, dir: dir, port: port}
+	if err := r.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.stop() })
+	return r
+}
+
+func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
+
+// start runs the server on its data folder and waits until it answers.
+func (r *redisServer) start() error {
+	r.cmd = exec.Command(r.bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
+		"--dir", r.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--daemonize", "no", "--logfile", filepath.Join(r.dir, "redis.log"))
+	if err := r.cmd.Start(); err != nil {
+		return err
+	}
+	r.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) {
+		_ = cmd.Wait()
+		close(done)
+	}(r.cmd, r.done)
+
+	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("redis-server on " + r.addr() + " does not answer PING")
+}
+
+// stop shuts the server down with SIGTERM and waits for it.
+func (r *redisServer) stop() error {
+	if r.cmd == nil {
+		return nil
+	}
+	select {
+	case <-r.done:
+		return nil
+	default:
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-time.After(30 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+		return errors.New("redis-server ignored SIGTERM for 30s: killed")
+	}
+}
+
+// freePort returns a loopback port nothing listens on now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
