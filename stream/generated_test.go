@@ -1,10 +1,15 @@
 package stream_test
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/flarewatch/flarewatch/sinks"
 
 	"github.com/flarewatch/flarewatch/stream/enrich"
 	"github.com/flarewatch/flarewatch/stream/gen"
+	"github.com/flarewatch/flarewatch/stream/hunt"
 	"github.com/flarewatch/flarewatch/stream/rule"
 )
 
@@ -36,9 +41,33 @@ func TestGeneratedTraffic(t *testing.T) {
 				}
 				w[sha1] = want{int64(n), c.Devices}
 			}
-			checkAlerts(t, h.alerts(), w)
+			alerts := h.alerts()
+			checkAlerts(t, alerts, w)
+			if profile == rule.Default {
+				checkAgainstHunt(t, d, o.End, alerts)
+			}
 		})
 	}
+}
+
+// checkAgainstHunt checks that the stream raised one alert per hash that
+// hunt --profile default finds over the same records, with its Count and
+// Devices, and none for any other hash.
+func checkAgainstHunt(t *testing.T, d gen.Dataset, now time.Time, alerts []sinks.Alert) {
+	t.Helper()
+	hu := hunt.New(hunt.Options{Profile: rule.Default, Now: now, Provider: generatedProfiles(d)})
+	for _, m := range d.Messages {
+		_ = hu.Add(m)
+	}
+	rows, err := hu.Rows(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := map[string]want{}
+	for _, r := range rows {
+		w[r.SHA1] = want{r.Count, r.Devices}
+	}
+	checkAlerts(t, alerts, w)
 }
 
 func generatedProfiles(d gen.Dataset) enrich.Provider {
