@@ -32,7 +32,7 @@ type genCmd struct {
 	Topic      string    `help:"Produce the messages to this Kafka topic."`
 	Brokers    []string  `help:"Seed brokers for --topic (host:port,...)."`
 	Partitions int32     `help:"Partitions of --topic when it has to be created." default:"6"`
-	Stamp      string    `help:"Kafka timestamp of each message: now, or export (its records' export time, for an archive to replay)." default:"now" enum:"now,export"`
+	Stamp      string    `help:"Kafka timestamp of each message: now, or export (its records' export time, for an archive to replay; keep such a topic with retention.ms=-1, or time-based retention deletes it)." default:"now" enum:"now,export"`
 }
 
 // Run generates the traffic and writes it to --out, --topic or both, and

@@ -275,6 +275,9 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$dir/data
 auto.create.topics.enable=false
+# Tests produce archives stamped with past event times (replay, gen
+# --stamp export); time-based retention would delete them under the test.
+log.retention.ms=-1
 num.partitions=1
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=4
