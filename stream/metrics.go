@@ -46,34 +46,35 @@ func counter(meter metric.Meter, name, desc string) metric.Int64Counter {
 	return c
 }
 
-// Pre-built attribute sets, so that counting on the per-record path does not
-// allocate.
+// Pre-built options, so that counting on the per-record path does not
+// allocate: a slice passed on with ... is not copied, where a single
+// option would be wrapped in a new slice that escapes.
 var (
-	attrCategory = map[string]metric.MeasurementOption{}
-	attrReason   = map[string]metric.MeasurementOption{}
+	attrCategory = map[string][]metric.AddOption{}
+	attrReason   = map[string][]metric.AddOption{}
 )
 
 func init() {
 	for _, c := range []string{"DeviceNetworkEvents", "DeviceFileCertificateInfo", "other"} {
-		attrCategory[c] = metric.WithAttributeSet(attribute.NewSet(attribute.String("category", c)))
+		attrCategory[c] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("category", c)))}
 	}
 	for _, r := range []string{"not_system", "address_invalid", "not_watched", "no_hash",
 		"bad_hash", "too_old", "signed_cached", "bad_timestamp", "certificate_stale",
 		"certificate_no_hash", "other_category"} {
-		attrReason[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))
+		attrReason[r] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))}
 	}
 }
 
 func (m *Metrics) record(ctx context.Context, category string, n int64) {
-	m.records.Add(ctx, n, attrCategory[category])
+	m.records.Add(ctx, n, attrCategory[category]...)
 }
 
 func (m *Metrics) drop(ctx context.Context, reason string, n int64) {
-	opt, ok := attrReason[reason]
+	opts, ok := attrReason[reason]
 	if !ok {
-		opt = metric.WithAttributes(attribute.String("reason", reason))
+		opts = []metric.AddOption{metric.WithAttributes(attribute.String("reason", reason))}
 	}
-	m.dropped.Add(ctx, n, opt)
+	m.dropped.Add(ctx, n, opts...)
 }
 
 func (m *Metrics) with(c metric.Int64Counter, ctx context.Context, key, value string, n int64) {

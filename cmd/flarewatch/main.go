@@ -24,6 +24,7 @@ type cli struct {
 	Hunt   huntCmd   `cmd:"" help:"Evaluate the rule over a file of streaming messages, as the hunting query would."`
 	Gen    genCmd    `cmd:"" help:"Write realistic synthetic MDE traffic to a file or a topic."`
 	Replay replayCmd `cmd:"" help:"Backtest: replay a topic's history by event time in an isolated namespace."`
+	Bench  benchCmd  `cmd:"" help:"Measure end-to-end throughput and latency against the configured Kafka and Redis."`
 }
 
 func main() {

@@ -43,8 +43,10 @@ type Decoder struct {
 		Records  []json.RawMessage `json:"records"`
 		Category json.RawMessage   `json:"category"`
 	}
-	rec wireRecord
-	out Record
+	rec   wireRecord
+	out   Record
+	raws  [][]byte     // the records of an envelope, as split
+	wires []wireRecord // their fields, decoded before any is handed out
 }
 
 // Decode calls fn for each record of msg, in order. A message that is not
@@ -54,6 +56,18 @@ type Decoder struct {
 //
 // The *Record passed to fn is reused for the next record and points into msg.
 func (d *Decoder) Decode(msg []byte, fn func(*Record), bad func(*RecordError)) error {
+	if d.decodeEnvelope(msg) {
+		for i, raw := range d.raws {
+			d.emit(i, raw, &d.wires[i], fn)
+		}
+		return nil
+	}
+	return d.decodeAny(msg, fn, bad)
+}
+
+// decodeAny decodes any message, with the outcomes Decode documents: the
+// envelope is parsed whole, then each record again on its own bytes.
+func (d *Decoder) decodeAny(msg []byte, fn func(*Record), bad func(*RecordError)) error {
 	d.env.Records = d.env.Records[:0]
 	d.env.Category = nil
 	rest, err := json.Parse(msg, &d.env, parseFlags)
@@ -84,11 +98,16 @@ func (d *Decoder) record(i int, raw []byte, fn func(*Record), bad func(*RecordEr
 		bad(&RecordError{Index: i, Raw: raw, Err: err})
 		return
 	}
-	p := &d.rec.Properties
+	d.emit(i, raw, &d.rec, fn)
+}
+
+// emit hands the record decoded into w to fn.
+func (d *Decoder) emit(i int, raw []byte, w *wireRecord, fn func(*Record)) {
+	p := &w.Properties
 	d.out = Record{
-		Category:    categoryOf(unquote(d.rec.Category)),
+		Category:    categoryOf(unquote(w.Category)),
 		Index:       i,
-		TenantID:    d.rec.TenantID,
+		TenantID:    w.TenantID,
 		Raw:         raw,
 		Timestamp:   p.Timestamp,
 		DeviceID:    p.DeviceID,
