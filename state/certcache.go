@@ -33,6 +33,16 @@ func (c *CertCache) Signed(sha1 string, now time.Time) bool {
 	return ok
 }
 
+// Covers reports whether the cache already holds sha1 exempt until at
+// least until less slack: a certificate row that would extend the
+// exemption by no more than slack need not reach Redis.
+func (c *CertCache) Covers(sha1 string, until time.Time, slack time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.until[sha1]
+	return ok && !u.Before(until.Add(-slack))
+}
+
 // Add records that sha1 is exempt until until.
 func (c *CertCache) Add(sha1 string, until time.Time) {
 	c.mu.Lock()

@@ -25,7 +25,7 @@ func (s *Store) Schedule(ctx context.Context, due []Due) error {
 		z[i] = redis.Z{Score: float64(d.At.UnixMilli()), Member: PendingMember(d.Tenant, d.SHA1)}
 	}
 	key := s.keys.Pending()
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAddNX(ctx, key, z...)
 		p.PExpire(ctx, key, time.Duration(s.stateTTL())*time.Millisecond)
 		return nil

@@ -20,6 +20,10 @@ import (
 // that still order correctly within its partition.
 const maxRecordsPerMessage = 1 << 20
 
+// certSlack is how much a certificate row may extend a hash's exemption
+// and still be skipped when the hash is known signed here.
+const certSlack = time.Hour
+
 // batch is what one fetch of one partition amounts to.
 type batch struct {
 	certs   []state.CertRow
@@ -58,6 +62,12 @@ func (p *Pipeline) Process(ctx context.Context, dec *mde.Decoder, msgs []*kgo.Re
 	due, updates := p.outcomes(ctx, b.events, applied)
 	if err := p.retry(ctx, "schedule", func() error { return p.Store.Schedule(ctx, due) }); err != nil {
 		return err
+	}
+	if len(due) > 0 {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
 	}
 	closes := p.closes(b.certs, signed)
 	return p.publish(ctx, now, updates, closes, b.letters)
@@ -99,6 +109,13 @@ func (p *Pipeline) collectCert(ctx context.Context, m *kgo.Record, r *mde.Record
 	p.Clock.Observe(t)
 	if !rule.IsSHA1(r.SHA1) {
 		p.Metrics.drop(ctx, "certificate_no_hash", 1)
+		return
+	}
+	// A hash known signed here already: the first row reached Redis and
+	// closed any open alert, and this one would barely extend the
+	// exemption. Common signed files send many rows an hour.
+	if p.certs.Covers(strings.ToLower(r.SHA1), t.Add(p.opt.Lookback), certSlack) {
+		p.Metrics.drop(ctx, "certificate_known", 1)
 		return
 	}
 	// Copied: the local certificate cache keeps the hash beyond the message.

@@ -60,7 +60,7 @@ func init() {
 	}
 	for _, r := range []string{"not_system", "address_invalid", "not_watched", "no_hash",
 		"bad_hash", "too_old", "signed_cached", "bad_timestamp", "certificate_stale",
-		"certificate_no_hash", "other_category"} {
+		"certificate_no_hash", "certificate_known", "other_category"} {
 		attrReason[r] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))}
 	}
 }

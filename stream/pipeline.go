@@ -63,6 +63,7 @@ type Pipeline struct {
 	Log         *slog.Logger
 	opt         Options
 	certs       *state.CertCache
+	wake        chan struct{} // a hash was scheduled: the scheduler looks now
 }
 
 // New returns a pipeline. provider may be enrich.None{}.
@@ -76,6 +77,7 @@ func New(r *rule.Rule, st *state.Store, clock *Clock, alerts sinks.Sink,
 		Log:      slog.Default(),
 		opt:      opt,
 		certs:    state.NewCertCache(opt.CertCacheSize),
+		wake:     make(chan struct{}, 1),
 	}
 }
 

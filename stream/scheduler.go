@@ -18,10 +18,13 @@ func (p *Pipeline) RunScheduler(ctx context.Context, interval time.Duration) err
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		// A tick, or a hash just scheduled: with no grace period it is due
+		// at once, and waiting for the tick would add up to interval.
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-p.wake:
 		}
 		if !p.Clock.Started() {
 			continue
