@@ -13,8 +13,8 @@ type conn struct {
 // Host names network events resolve, for RemoteUrl.
 var (
 	cloudflareHosts = [...]string{
-		"cdnjs.cloudflare.com", "discord.com", "www.npmjs.com", "api.openai.com",
-		"registry.npmjs.org", "gitlab.com", "cdn.jsdelivr.net", "one.one.one.one",
+		"cdnjs.cloudflare.com", "discord.com", "www.example-shop.com", "api.openai.com",
+		"static.example-cdn.net", "gitlab.com", "cdn.jsdelivr.net", "one.one.one.one",
 	}
 	otherHosts = [...]string{
 		"settings-win.data.microsoft.com", "login.microsoftonline.com", "clients2.google.com",
