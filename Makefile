@@ -22,11 +22,12 @@ testenv-up:
 testenv-down:
 	@$(SECURE) down; $(TESTENV) down
 
-## test: testenv-up, go test -race on everything, testenv-down; fails when the tests fail
+## test: testenv-up, go test -race on everything, testenv-down (only when it brought the services up); fails when the tests fail
 #  The EXIT trap takes the services down on failure and on Ctrl-C too; the
 #  shell still exits with the status of the step that failed.
 test:
-	@trap '$(SECURE) down; $(TESTENV) down' EXIT; \
+	@if $(TESTENV) status >/dev/null 2>&1 && $(SECURE) status >/dev/null 2>&1; then own=0; else own=1; fi; \
+	if ((own)); then trap '$(SECURE) down; $(TESTENV) down' EXIT; fi; \
 	$(TESTENV) up && $(SECURE) up && source $(TESTENV_FILE) && source $(SECURE_FILE) && \
 	go test -race -count=1 ./... && \
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./stream/mde/
