@@ -114,12 +114,13 @@ func (p *Pipeline) collectCert(ctx context.Context, m *kgo.Record, r *mde.Record
 	// A hash known signed here already: the first row reached Redis and
 	// closed any open alert, and this one would barely extend the
 	// exemption. Common signed files send many rows an hour.
-	if p.certs.Covers(strings.ToLower(r.SHA1), t.Add(p.opt.Lookback), certSlack) {
+	sha1 := strings.ToLower(r.SHA1)
+	if p.certs.Covers(sha1, t.Add(p.opt.Lookback), certSlack) {
 		p.Metrics.drop(ctx, "certificate_known", 1)
 		return
 	}
 	// Copied: the local certificate cache keeps the hash beyond the message.
-	sha1 := strings.Clone(strings.ToLower(r.SHA1))
+	sha1 = strings.Clone(sha1)
 	b.certs = append(b.certs, state.CertRow{Tenant: p.tenant(r), SHA1: sha1, Time: t})
 }
 

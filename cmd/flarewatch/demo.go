@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
-	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -67,47 +64,31 @@ func (c *demoCmd) Run(ctx context.Context) error {
 	if err := produce(ctx, cfg.Kafka.Brokers, cfg.Kafka.Topics[0], msgs); err != nil {
 		return err
 	}
-	counts := &countingSink{}
 	out := sinks.NewWriterSink(os.Stdout)
 	s, err := newService(ctx, cfg, log, serviceOptions{eventTime: true, provider: provider,
-		sinks: []sinks.Sink{out, counts}})
+		sinks: []sinks.Sink{out}})
 	if err != nil {
 		return err
 	}
-	return c.consume(ctx, s, cfg, log, len(msgs), counts)
+	return c.consume(ctx, s, cfg, len(msgs))
 }
 
 // consume runs the service until the input is consumed, raises what is
 // still due, and prints a summary on stderr.
-func (c *demoCmd) consume(ctx context.Context, s *service, cfg config.Config, log *slog.Logger,
-	messages int, counts *countingSink) error {
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var runErr error
-	wg.Add(1)
-	go func() { defer wg.Done(); runErr = s.consumer.Run(runCtx) }()
+func (c *demoCmd) consume(ctx context.Context, s *service, cfg config.Config, messages int) error {
+	defer s.close(ctx)
 	adm := kadm.NewClient(s.kafka)
-	drainErr := stream.WaitDrained(ctx, adm, cfg.Kafka.Group, c.Timeout, cancel, cfg.Kafka.Topics...)
-	wg.Wait()
-	if drainErr != nil {
-		s.close(ctx)
-		return drainErr
+	if err := s.consumeFinite(ctx, func() error {
+		return stream.WaitDrained(ctx, adm, cfg.Kafka.Group, c.Timeout, func() {}, cfg.Kafka.Topics...)
+	}); err != nil {
+		return err
 	}
-	_ = runErr
-	if _, err := s.pipe.FlushDue(ctx, farFuture); err != nil {
-		s.close(ctx)
-		return fmt.Errorf("raise due alerts: %w", err)
-	}
-	dead := deadLetterCount(ctx, adm, cfg.Kafka.DeadLetterTopic)
-	s.close(ctx)
-	fmt.Fprintf(os.Stderr, "flarewatch demo: %d messages, %s, %d dead letters\n",
-		messages, counts, dead)
-	log.Debug("demo done")
+	st := s.pipe.Stats.Snapshot()
+	fmt.Fprintf(os.Stderr, "flarewatch demo: %d messages, %d alerts (create %d, update %d, close %d), "+
+		"%d dead letters\n", messages, st.Created+st.Updated+st.Closed, st.Created, st.Updated, st.Closed,
+		st.DeadLetters)
 	return nil
 }
-
-// farFuture is "every pending hash is due": the end of a finite input.
-var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // inputs returns the messages and the FileProfile provider of the demo.
 func (c *demoCmd) inputs() ([][]byte, enrich.Provider, error) {
@@ -147,46 +128,6 @@ func produce(ctx context.Context, brokers []string, topic string, msgs [][]byte)
 		return fmt.Errorf("produce input: %w", err)
 	}
 	return nil
-}
-
-func deadLetterCount(ctx context.Context, adm *kadm.Client, topic string) int64 {
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		return -1
-	}
-	var n int64
-	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-	return n
-}
-
-// countingSink counts alerts by activity.
-type countingSink struct {
-	mu sync.Mutex
-	n  map[sinks.Activity]int
-}
-
-func (c *countingSink) Publish(_ context.Context, alerts []sinks.Alert) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[sinks.Activity]int{}
-	}
-	for _, a := range alerts {
-		c.n[a.Activity]++
-	}
-	return nil
-}
-
-func (c *countingSink) Close(context.Context) error { return nil }
-
-func (c *countingSink) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d alerts (create %d, update %d, close %d)",
-		c.n[sinks.ActivityCreate]+c.n[sinks.ActivityUpdate]+c.n[sinks.ActivityClose],
-		c.n[sinks.ActivityCreate], c.n[sinks.ActivityUpdate], c.n[sinks.ActivityClose])
-	return b.String()
 }
 
 // defaultDemoTimeout is the demo's --timeout default.

@@ -164,20 +164,11 @@ func (c *replayCmd) consume(ctx context.Context, s *service, cfg config.Config, 
 	}
 	s.consumer.Until = map[string]map[int32]int64{topic: plan.End}
 	start := time.Now()
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = s.consumer.Run(runCtx) }()
-	err = watchReplay(ctx, adm, cfg.Kafka.Group, plan, c.Timeout)
-	cancel()
-	wg.Wait()
-	if err != nil {
+	// The end of the range is the end of the input.
+	if err := s.consumeFinite(ctx, func() error {
+		return watchReplay(ctx, adm, cfg.Kafka.Group, plan, c.Timeout)
+	}); err != nil {
 		return nil, err
-	}
-	// The end of the range is the end of the input: every hash still
-	// waiting out the grace period is due.
-	if _, err := s.pipe.FlushDue(ctx, farFuture); err != nil {
-		return nil, fmt.Errorf("raise due alerts: %w", err)
 	}
 	return &replayResult{stats: s.pipe.Stats.Snapshot(), records: plan.Records(), took: time.Since(start)}, nil
 }

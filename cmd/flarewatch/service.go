@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -220,4 +221,28 @@ func lifecycleLogs(log *slog.Logger) []kgo.Opt {
 		kgo.OnPartitionsRevoked(logged("partitions revoked")),
 		kgo.OnPartitionsLost(logged("partitions lost")),
 	}
+}
+
+// farFuture is "every pending hash is due": the end of a finite input.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// consumeFinite runs the consumer until consumed reports the input read,
+// then raises every alert still waiting out the grace period: at the end
+// of a finite input (demo, replay, tests) every pending hash is due.
+func (s *service) consumeFinite(ctx context.Context, consumed func() error) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	finished := make(chan error, 1)
+	go func() { finished <- s.consumer.Run(runCtx) }()
+	err := consumed()
+	cancel()
+	if runErr := <-finished; err == nil && !errors.Is(runErr, context.Canceled) {
+		err = runErr
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.pipe.FlushDue(ctx, farFuture); err != nil {
+		return fmt.Errorf("raise due alerts: %w", err)
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,17 +147,11 @@ func runOver(t *testing.T, cfg config.Config, path string) []sinks.Alert {
 	}
 	defer s.close(ctx)
 
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = s.consumer.Run(runCtx) })
-	err = stream.WaitDrained(ctx, kadm.NewClient(s.kafka), cfg.Kafka.Group, 2*time.Minute, cancel,
-		cfg.Kafka.Topics...)
-	wg.Wait()
-	if err != nil {
+	if err := s.consumeFinite(ctx, func() error {
+		return stream.WaitDrained(ctx, kadm.NewClient(s.kafka), cfg.Kafka.Group, 2*time.Minute,
+			func() {}, cfg.Kafka.Topics...)
+	}); err != nil {
 		t.Fatalf("consume the input: %v", err)
-	}
-	if _, err := s.pipe.FlushDue(ctx, farFuture); err != nil {
-		t.Fatalf("raise due alerts: %v", err)
 	}
 	return collect.all()
 }

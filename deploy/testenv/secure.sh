@@ -56,72 +56,15 @@ phase() {
 }
 
 # --- ports and processes ----------------------------------------------------
-# These helpers are testenv.sh's: that script runs a subcommand when sourced,
-# so they are repeated here rather than shared.
+# Shared with testenv.sh.
 
-CLAIMED=" "
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# port_busy reports whether something listens on port $1 (any address).
-port_busy() {
-  if command -v ss >/dev/null 2>&1; then
-    [[ -n $(ss -ltnH "sport = :$1" 2>/dev/null) ]]
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
 
-# pick_port VAR START sets VAR to the first port from START on that is free
-# and not yet claimed by this run.
-pick_port() {
-  local -n picked=$1
-  local p=$2
-  for ((; p < $2 + 500; p++)); do
-    [[ $CLAIMED == *" $p "* ]] && continue
-    port_busy "$p" && continue
-    CLAIMED+="$p "
-    # shellcheck disable=SC2034 # picked is the caller's variable
-    picked=$p
-    return
-  done
-  die "no free loopback port in $2-$(($2 + 499))"
-}
 
-# running PID succeeds while PID exists and is not a zombie.
-running() {
-  local state
-  state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
-  [[ -n $state && $state != Z ]]
-}
 
-# alive PIDFILE MATCH succeeds when the pid in PIDFILE runs a command line
-# containing MATCH, so a recycled pid is never taken for ours.
-alive() {
-  local pid
-  [[ -s $1 ]] || return 1
-  pid=$(<"$1")
-  running "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
-}
 
-# stop PIDFILE MATCH sends SIGTERM, waits up to STOP_TIMEOUT, then SIGKILL.
-stop() {
-  local pid i
-  if ! alive "$1" "$2"; then
-    rm -f "$1"
-    return
-  fi
-  pid=$(<"$1")
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    running "$pid" || break
-    sleep 0.1
-  done
-  if running "$pid"; then
-    log "pid $pid ($2) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
 
 # The command lines that identify our processes: the broker by its own
 # config file (testenv.sh's broker runs kafka.Kafka too), Redis by name
