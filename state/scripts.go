@@ -159,3 +159,15 @@ return due
 
 var allScripts = []*redis.Script{applyScript, signScript, summaryScript,
 	transitionScript, claimScript}
+
+var scriptNames = map[string]string{applyScript.Hash(): "apply", signScript.Hash(): "sign",
+	summaryScript.Hash(): "summary", transitionScript.Hash(): "transition", claimScript.Hash(): "claim"}
+
+// ScriptName names the script whose SHA1 is sha, for reports; "unknown"
+// when it is none of this package's.
+func ScriptName(sha string) string {
+	if n, ok := scriptNames[sha]; ok {
+		return n
+	}
+	return "unknown"
+}

@@ -2,32 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"os"
-	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/flarewatch/flarewatch/config"
 	"github.com/flarewatch/flarewatch/sinks"
-	"github.com/flarewatch/flarewatch/stream"
 	"github.com/flarewatch/flarewatch/stream/enrich"
 	"github.com/flarewatch/flarewatch/stream/gen"
 	"github.com/flarewatch/flarewatch/stream/mde"
@@ -195,6 +184,7 @@ type benchResult struct {
 	processed          int64         // records the pipeline decoded
 	processTook        time.Duration // first produce to the commit past the last message
 	commands           int64         // Redis commands meanwhile
+	byCommand          map[string]int64
 	latencies          []time.Duration
 	loadBefore         string // 1-minute load average when producing began
 	expected, others   int    // planted positives produced; create alerts for other hashes
@@ -246,7 +236,7 @@ func (c *benchCmd) run(ctx context.Context, cfg config.Config, plan *benchPlan) 
 		return nil, err
 	}
 	defer shutdownTelemetry(ctx, tel, cfg)
-	counter := &benchCommands{}
+	counter := newBenchCommands()
 	s, err := newService(ctx, cfg, log, serviceOptions{provider: plan.profiles,
 		redisHook: counter, kafkaOpts: tel.KafkaHooks()})
 	if err != nil {
@@ -287,7 +277,7 @@ func (c *benchCmd) measure(ctx context.Context, s *service, cfg config.Config, p
 		return nil, err
 	}
 	res := &benchResult{loadBefore: benchLoad()}
-	cmds0 := counter.n.Load()
+	cmds0 := counter.snapshot()
 	start := time.Now()
 	stamps, err := c.produce(ctx, prod, plan, start, res)
 	if err != nil {
@@ -303,270 +293,10 @@ func (c *benchCmd) measure(ctx context.Context, s *service, cfg config.Config, p
 	}
 	res.processTook = time.Since(start)
 	res.processed = s.pipe.Stats.Records.Load()
-	res.commands = counter.n.Load() - cmds0
+	res.byCommand, res.commands = benchCommandsSince(cmds0, counter.snapshot())
 
 	// Then the last planted positives wait for a scheduler pass.
 	alerts.wait(ctx, stamps, 30*time.Second)
 	res.latencies, res.others = alerts.latencies(stamps)
 	return res, nil
-}
-
-// benchAssigned waits until every partition of topic is assigned in group.
-func benchAssigned(ctx context.Context, adm *kadm.Client, group, topic string, partitions int32) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		groups, err := adm.DescribeGroups(ctx, group)
-		if err == nil {
-			if g, ok := groups[group]; ok && g.State == "Stable" &&
-				len(g.AssignedPartitions()[topic]) == int(partitions) {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("group %s not assigned the %d partitions of %s within a minute",
-				group, partitions, topic)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// benchDrained waits until the pipeline has decoded want records and the
-// group has committed to the end of the input.
-func benchDrained(ctx context.Context, s *service, adm *kadm.Client, cfg config.Config, want int64,
-	timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		if s.pipe.Stats.Records.Load() >= want {
-			done, err := stream.Drained(ctx, adm, cfg.Kafka.Group, cfg.Kafka.Topics...)
-			if err == nil && done {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("input not consumed within %s of the end of producing", timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// produce sends the messages at the target rate until they run out or the
-// duration is over, and returns the produce time of each planted
-// positive's first message.
-func (c *benchCmd) produce(ctx context.Context, prod *kgo.Client, plan *benchPlan, start time.Time,
-	res *benchResult) (map[string]time.Time, error) {
-	stamps := map[string]time.Time{}
-	var failed atomic.Pointer[error]
-	var sent int
-	for i, m := range plan.msgs {
-		now := time.Since(start)
-		if now >= c.Duration || ctx.Err() != nil {
-			break
-		}
-		if c.Rate > 0 {
-			due := time.Duration(float64(sent) / float64(c.Rate) * float64(time.Second))
-			if due > now {
-				time.Sleep(due - now)
-			}
-		}
-		for _, h := range plan.first[i] {
-			stamps[h] = time.Now()
-		}
-		prod.Produce(ctx, &kgo.Record{Value: m}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.CompareAndSwap(nil, &err)
-			}
-		})
-		sent += plan.records[i]
-		res.messages++
-		res.bytes += int64(len(m))
-	}
-	if err := prod.Flush(ctx); err != nil {
-		return nil, fmt.Errorf("flush the input: %w", err)
-	}
-	if err := failed.Load(); err != nil {
-		return nil, fmt.Errorf("produce the input: %w", *err)
-	}
-	res.produced, res.produceTook = sent, time.Since(start)
-	return stamps, nil
-}
-
-// benchAlerts reads the alert topic and keeps, per hash, when its first
-// create alert was produced.
-type benchAlerts struct {
-	mu      sync.Mutex
-	created map[string]time.Time
-}
-
-func benchWatchAlerts(ctx context.Context, k config.Kafka) (*benchAlerts, error) {
-	cl, err := benchClient(k, kgo.ConsumeTopics(k.AlertTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		return nil, err
-	}
-	a := &benchAlerts{created: map[string]time.Time{}}
-	go func() {
-		defer cl.Close()
-		for ctx.Err() == nil {
-			cl.PollFetches(ctx).EachRecord(a.add)
-		}
-	}()
-	return a, nil
-}
-
-func (a *benchAlerts) add(r *kgo.Record) {
-	for _, h := range r.Headers {
-		if h.Key != sinks.HeaderActivity || string(h.Value) != string(sinks.ActivityCreate) {
-			continue
-		}
-		a.mu.Lock()
-		if _, ok := a.created[string(r.Key)]; !ok {
-			a.created[string(r.Key)] = r.Timestamp
-		}
-		a.mu.Unlock()
-	}
-}
-
-// wait returns when every hash of stamps has a create alert, or after
-// patience.
-func (a *benchAlerts) wait(ctx context.Context, stamps map[string]time.Time, patience time.Duration) {
-	deadline := time.Now().Add(patience)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		a.mu.Lock()
-		missing := 0
-		for h := range stamps {
-			if _, ok := a.created[h]; !ok {
-				missing++
-			}
-		}
-		a.mu.Unlock()
-		if missing == 0 {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// latencies returns, sorted, the time from each planted positive's first
-// message to its create alert, and how many create alerts name other hashes.
-func (a *benchAlerts) latencies(stamps map[string]time.Time) ([]time.Duration, int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []time.Duration
-	for h, at := range stamps {
-		if t, ok := a.created[h]; ok {
-			out = append(out, t.Sub(at))
-		}
-	}
-	slices.Sort(out)
-	return out, len(a.created) - len(out)
-}
-
-// report prints the machine, the parameters and the measures as Markdown.
-func (c *benchCmd) report(w io.Writer, backend string, plan *benchPlan, r *benchResult) {
-	fmt.Fprintf(w, "machine: %d CPUs, %s/%s, %s, load average %s before, %s after; %s\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), r.loadBefore,
-		benchLoad(), backend)
-	fmt.Fprintf(w, "parameters: --records %d --rate %d --duration %s --positives %d --partitions %d "+
-		"--seed %d; rule.cert_grace 0, a scheduler pass every 1s, telemetry as run sets it up "+
-		"without OTLP\n\n", c.Records, c.Rate, c.Duration, c.Positives, c.Partitions, c.Seed)
-	mb := float64(r.bytes) / 1e6
-	rows := [][2]string{
-		{"produced", fmt.Sprintf("%d records in %d messages, %.1f MB, in %s (%.0f records/s)",
-			r.produced, r.messages, mb, r.produceTook.Round(time.Millisecond),
-			float64(r.produced)/r.produceTook.Seconds())},
-		{"sustained", fmt.Sprintf("**%.0f records/s**, %.1f MB/s (%d records consumed and committed "+
-			"%s after the first produce)", float64(r.processed)/r.processTook.Seconds(),
-			mb/r.processTook.Seconds(), r.processed, r.processTook.Round(time.Millisecond))},
-		{"Redis commands per record", fmt.Sprintf("**%.4f** (%d commands)",
-			float64(r.commands)/float64(max(r.processed, 1)), r.commands)},
-		{"produce to alert, p50 / p99 / max", fmt.Sprintf("**%s / %s / %s**",
-			benchQuantile(r.latencies, 0.50), benchQuantile(r.latencies, 0.99),
-			benchQuantile(r.latencies, 1))},
-		{"planted positives alerted", fmt.Sprintf("%d of the %d produced (%d planted); "+
-			"%d create alerts for other hashes", len(r.latencies), r.expected, plan.planted, r.others)},
-	}
-	fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
-	for _, row := range rows {
-		fmt.Fprintf(w, "| %s | %s |\n", row[0], row[1])
-	}
-}
-
-// benchQuantile returns the q-quantile of sorted, by nearest rank.
-func benchQuantile(sorted []time.Duration, q float64) string {
-	if len(sorted) == 0 {
-		return "n/a"
-	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)].Round(time.Millisecond).String()
-}
-
-// benchLoad returns the 1-minute load average where the system tells it:
-// on a shared machine, what else ran weighs on every number.
-func benchLoad() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
-}
-
-// benchCommands counts the Redis commands the service sends, one per
-// command of a pipeline.
-type benchCommands struct{ n atomic.Int64 }
-
-func (h *benchCommands) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h *benchCommands) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-
-func (h *benchCommands) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
-
-// benchClient returns a client of the configured brokers, with their TLS
-// and SASL settings, that is no member of the service's group.
-func benchClient(k config.Kafka, opts ...kgo.Opt) (*kgo.Client, error) {
-	opts = append(opts, kgo.SeedBrokers(k.Brokers...), kgo.ClientID(k.ClientID+"-bench"),
-		kgo.ProducerBatchMaxBytes(max(k.MaxMessageBytes, 1<<20)),
-		kgo.BrokerMaxReadBytes(k.BrokerMaxReadBytes))
-	if k.TLS.Enabled {
-		tc, err := stream.TLSConfig(k.TLS)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls: %w", err)
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
-	}
-	user, pass := k.SASL.Username, k.SASL.Password.Reveal()
-	switch k.SASL.Mechanism {
-	case config.SASLPlain:
-		opts = append(opts, kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
-	case config.SASLScramSHA256:
-		opts = append(opts, kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()))
-	case config.SASLScramSHA512:
-		opts = append(opts, kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka client: %w", err)
-	}
-	return cl, nil
-}
-
-func benchDropTopics(ctx context.Context, adm *kadm.Client, topics ...string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	_, _ = adm.DeleteTopics(ctx, topics...)
-}
-
-func benchID() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
