@@ -93,29 +93,35 @@ type Applied struct {
 	CertTime     time.Time // newest certificate row, when Outcome is Exempt
 }
 
-// Apply counts events, each once, in one pipelined round trip. now is the
-// watermark. Results are in the order of events. Apply is idempotent for
-// positions already applied, so a failed batch can be retried whole.
+// Apply counts events, each once, in one pipelined round trip: one script
+// call for up to maxPerCall events on a single server, one per hash on a
+// Redis Cluster (see calls). now is the watermark. Results are in the order
+// of events. Apply is idempotent for positions already applied, so a failed
+// batch can be retried whole.
 func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]Applied, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
 	cutoff, oldest := s.window(now)
 	ttl := itoa(s.stateTTL())
-	dedup := itoa(s.opt.DedupWindow.Milliseconds())
-	update := itoa(s.opt.UpdateInterval.Milliseconds())
+	calls := s.calls(len(events), func(i int) string { return events[i].SHA1 })
 	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range events {
-			e := &events[i]
-			hk := s.keys.Hash(e.Tenant, e.SHA1)
-			b := s.bucketStart(e.Time)
-			bucketEnd := time.UnixMilli(b).Add(s.opt.Bucket + s.opt.Lookback)
-			keys := []string{hk.Cert, hk.Totals, hk.Bucket(b), hk.Buckets, hk.Offsets, hk.Seen(b), hk.Episode}
-			args := []any{e.Partition, e.Position, e.ID, e.Group.String(), e.Time.UnixMilli(),
-				b, oldest, cutoff, ttl, ttlUntil(now, bucketEnd), dedup, e.Group.DeviceID,
-				update, s.opt.MaxSamples}
-			for _, smp := range e.Samples {
-				args = append(args, smp[0], smp[1])
+		for _, call := range calls {
+			keys := make([]string, 0, 7*len(call))
+			args := []any{oldest, cutoff, ttl, s.opt.DedupWindow.Milliseconds(),
+				s.opt.UpdateInterval.Milliseconds(), s.opt.MaxSamples}
+			for _, i := range call {
+				e := &events[i]
+				hk := s.keys.Hash(e.Tenant, e.SHA1)
+				b := s.bucketStart(e.Time)
+				bucketEnd := time.UnixMilli(b).Add(s.opt.Bucket + s.opt.Lookback)
+				keys = append(keys, hk.Cert, hk.Totals, hk.Bucket(b), hk.Buckets, hk.Offsets,
+					hk.Seen(b), hk.Episode)
+				args = append(args, 8+2*len(e.Samples), e.Partition, e.Position, e.ID, e.Group.String(),
+					e.Time.UnixMilli(), b, ttlUntil(now, bucketEnd), e.Group.DeviceID)
+				for _, smp := range e.Samples {
+					args = append(args, smp[0], smp[1])
+				}
 			}
 			applyScript.EvalSha(ctx, p, keys, args...)
 		}
@@ -125,16 +131,31 @@ func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]App
 		return nil, err
 	}
 	out := make([]Applied, len(events))
-	for i, c := range cmds {
-		v, err := c.(*redis.Cmd).Slice()
+	for c, cmd := range cmds {
+		replies, err := callReplies(cmd, len(calls[c]), "apply")
 		if err != nil {
-			return nil, unavailable("apply", err)
-		}
-		if out[i], err = parseApplied(v); err != nil {
 			return nil, err
+		}
+		for j, i := range calls[c] {
+			v, _ := replies[j].([]any)
+			if out[i], err = parseApplied(v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
+}
+
+// callReplies returns the replies of a batched script call, one per item.
+func callReplies(cmd redis.Cmder, items int, op string) ([]any, error) {
+	v, err := cmd.(*redis.Cmd).Slice()
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if len(v) != items {
+		return nil, fmt.Errorf("%s script: %d replies for %d items", op, len(v), items)
+	}
+	return v, nil
 }
 
 func parseApplied(v []any) (Applied, error) {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,40 +34,54 @@ type Signed struct {
 	EpisodeStart time.Time
 }
 
-// MarkSigned records certificate rows in one pipelined round trip. A row
-// already older than the lookback at now changes nothing.
+// MarkSigned records certificate rows in one pipelined round trip, batched
+// as Apply batches events. A row already older than the lookback at now
+// changes nothing.
 func (s *Store) MarkSigned(ctx context.Context, now time.Time, rows []CertRow) ([]Signed, error) {
 	out := make([]Signed, len(rows))
-	if len(rows) == 0 {
+	live := make([]int, 0, len(rows)) // the rows still inside the lookback
+	for i, r := range rows {
+		if r.Time.Add(s.opt.Lookback).After(now) {
+			live = append(live, i)
+		}
+	}
+	if len(live) == 0 {
 		return out, nil
 	}
-	idx := make([]int, 0, len(rows))
+	calls := s.calls(len(live), func(j int) string { return rows[live[j]].SHA1 })
 	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
-		for i, r := range rows {
-			until := r.Time.Add(s.opt.Lookback)
-			if !until.After(now) {
-				continue
+		for _, call := range calls {
+			keys := make([]string, 0, 2*len(call))
+			args := make([]any, 0, 2*len(call))
+			for _, j := range call {
+				r := rows[live[j]]
+				hk := s.keys.Hash(r.Tenant, r.SHA1)
+				keys = append(keys, hk.Cert, hk.Episode)
+				args = append(args, r.Time.UnixMilli(), ttlUntil(now, r.Time.Add(s.opt.Lookback)))
 			}
-			idx = append(idx, i)
-			hk := s.keys.Hash(r.Tenant, r.SHA1)
-			signScript.EvalSha(ctx, p, []string{hk.Cert, hk.Episode},
-				r.Time.UnixMilli(), ttlUntil(now, until))
+			signScript.EvalSha(ctx, p, keys, args...)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for j, c := range cmds {
-		v, err := c.(*redis.Cmd).Slice()
-		if err != nil || len(v) != 2 {
-			return nil, unavailable("sign", err)
+	for c, cmd := range cmds {
+		replies, err := callReplies(cmd, len(calls[c]), "sign")
+		if err != nil {
+			return nil, err
 		}
-		action, _ := v[0].(string)
-		start, _ := v[1].(int64)
-		out[idx[j]] = Signed{Action: SignAction(action)}
-		if start > 0 {
-			out[idx[j]].EpisodeStart = time.UnixMilli(start).UTC()
+		for k, j := range calls[c] {
+			v, _ := replies[k].([]any)
+			if len(v) != 2 {
+				return nil, fmt.Errorf("sign script: %d values, want 2", len(v))
+			}
+			action, _ := v[0].(string)
+			start, _ := v[1].(int64)
+			out[live[j]] = Signed{Action: SignAction(action)}
+			if start > 0 {
+				out[live[j]].EpisodeStart = time.UnixMilli(start).UTC()
+			}
 		}
 	}
 	return out, nil

@@ -4,8 +4,10 @@
 // profile cache.
 //
 // Every key of one hash carries the hash in braces, so all of them share a
-// Redis Cluster slot and each update runs as one Lua script in one round
-// trip. Nothing relies on atomicity across hashes. Every key expires.
+// Redis Cluster slot and each update of a hash is atomic in one Lua script.
+// Nothing relies on atomicity across hashes: on a single server one script
+// call updates many hashes, each on its own (see Store.calls). Every key
+// expires.
 package state
 
 import (

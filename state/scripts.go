@@ -26,100 +26,127 @@ local function episode_over(st)
 end
 `
 
-// applyScript counts one candidate event for one hash.
+// applyScript counts candidate events, each for its hash, in order: all the
+// events of one fetch in one call on a single Redis server, the events of
+// one hash (one slot) per call on a Redis Cluster.
 //
-// KEYS: cert, totals, bucket, buckets, offsets, seen, episode.
-// ARGV: partition, position, event id, group, event ms, bucket start,
-// oldest bucket in window, cutoff ms, state ttl ms, bucket ttl ms,
-// dedup ttl ms, device id, update interval ms, max samples, then samples
-// as kind/value pairs.
+// ARGV starts with what every event shares: oldest bucket in window, cutoff
+// ms, state ttl ms, dedup ttl ms, update interval ms, max samples. Then, for
+// each event, the number of its arguments and the arguments: partition,
+// position, event id, group, event ms, bucket start, bucket ttl ms, device
+// id, then samples as kind/value pairs.
+// KEYS: seven for each event: cert, totals, bucket, buckets, offsets, seen,
+// episode.
 //
-// Returns {outcome, status, new device, episode start, certificate ms}:
-// outcome 0 counted, 1 signed, 2 re-read, 3 duplicate.
+// Returns, for each event, {outcome, status, new device, episode start,
+// certificate ms}: outcome 0 counted, 1 signed, 2 re-read, 3 duplicate.
 var applyScript = redis.NewScript(slideLua + `
-local cert = tonumber(redis.call('GET', KEYS[1]) or '0')
-if cert > tonumber(ARGV[8]) then return {1, '', 0, 0, cert} end
+local oldest, cutoff, ttl, dedup_ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local update_ms, max_samples = tonumber(ARGV[5]), tonumber(ARGV[6])
 
-local ep = KEYS[7]
-local st = redis.call('HGET', ep, 'status')
-local function reply(code, newdev)
-  local s = redis.call('HGET', ep, 'status') or ''
-  local start = tonumber(redis.call('HGET', ep, 'start') or '0')
-  return {code, s, newdev, start, cert}
-end
+local function apply(k, a, n)
+  local cert_key, totals, bucket, buckets = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local offsets, seen, ep = KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
+  local partition, position, id, group = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local ts, bstart, bucket_ttl, dev = tonumber(ARGV[a + 4]), ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
 
-local last = redis.call('HGET', KEYS[5], ARGV[1])
-if last and tonumber(ARGV[2]) <= tonumber(last) then return reply(2, 0) end
-redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[5], ARGV[9])
+  local cert = tonumber(redis.call('GET', cert_key) or '0')
+  if cert > cutoff then return {1, '', 0, 0, cert} end
 
-if redis.call('SADD', KEYS[6], ARGV[3]) == 0 then return reply(3, 0) end
-redis.call('PEXPIRE', KEYS[6], ARGV[11])
-
-slide(KEYS[2], KEYS[4], string.sub(KEYS[3], 1, -#ARGV[6] - 1), ARGV[7])
-local ts = tonumber(ARGV[5])
-redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
-redis.call('PEXPIRE', KEYS[3], ARGV[10])
-redis.call('ZADD', KEYS[4], ARGV[6], ARGV[6])
-redis.call('PEXPIRE', KEYS[4], ARGV[9])
-local totals = KEYS[2]
-redis.call('HINCRBY', totals, 'c' .. ARGV[4], 1)
-local dev = ARGV[12]
-local first = tonumber(redis.call('HGET', totals, 'f' .. dev) or '0')
-if first == 0 or ts < first then redis.call('HSET', totals, 'f' .. dev, ts) end
-local lastseen = tonumber(redis.call('HGET', totals, 'l' .. dev) or '0')
-if ts > lastseen then redis.call('HSET', totals, 'l' .. dev, ts) end
-redis.call('PEXPIRE', totals, ARGV[9])
-
-local newdev = 0
-if episode_over(st) then
-  redis.call('DEL', ep)
-  redis.call('HSET', ep, 'status', 'pending', 'start', ts)
-elseif st == 'pending' then
-  if ts < tonumber(redis.call('HGET', ep, 'start')) then
-    redis.call('HSET', ep, 'start', ts)
+  local st = redis.call('HGET', ep, 'status')
+  local function reply(code, newdev)
+    local s = redis.call('HGET', ep, 'status') or ''
+    local start = tonumber(redis.call('HGET', ep, 'start') or '0')
+    return {code, s, newdev, start, cert}
   end
-elseif st == 'open' and redis.call('HEXISTS', ep, 'd' .. dev) == 0 then
-  local lu = tonumber(redis.call('HGET', ep, 'lu') or '0')
-  if ts - lu >= tonumber(ARGV[13]) then
-    redis.call('HSET', ep, 'd' .. dev, 1, 'lu', ts)
-    newdev = 1
-  end
-end
-local max = tonumber(ARGV[14])
-for i = 15, #ARGV, 2 do
-  local kind, v = ARGV[i], ARGV[i + 1]
-  if v ~= '' and redis.call('HEXISTS', ep, 's' .. kind .. v) == 0 then
-    if redis.call('HINCRBY', ep, 'n' .. kind, 1) <= max then
-      redis.call('HSET', ep, 's' .. kind .. v, 1)
+
+  local last = redis.call('HGET', offsets, partition)
+  if last and tonumber(position) <= tonumber(last) then return reply(2, 0) end
+  redis.call('HSET', offsets, partition, position)
+  redis.call('PEXPIRE', offsets, ttl)
+
+  if redis.call('SADD', seen, id) == 0 then return reply(3, 0) end
+  redis.call('PEXPIRE', seen, dedup_ttl)
+
+  slide(totals, buckets, string.sub(bucket, 1, -#bstart - 1), oldest)
+  redis.call('HINCRBY', bucket, group, 1)
+  redis.call('PEXPIRE', bucket, bucket_ttl)
+  redis.call('ZADD', buckets, bstart, bstart)
+  redis.call('PEXPIRE', buckets, ttl)
+  redis.call('HINCRBY', totals, 'c' .. group, 1)
+  local first = tonumber(redis.call('HGET', totals, 'f' .. dev) or '0')
+  if first == 0 or ts < first then redis.call('HSET', totals, 'f' .. dev, ts) end
+  local lastseen = tonumber(redis.call('HGET', totals, 'l' .. dev) or '0')
+  if ts > lastseen then redis.call('HSET', totals, 'l' .. dev, ts) end
+  redis.call('PEXPIRE', totals, ttl)
+
+  local newdev = 0
+  if episode_over(st) then
+    redis.call('DEL', ep)
+    redis.call('HSET', ep, 'status', 'pending', 'start', ts)
+  elseif st == 'pending' then
+    if ts < tonumber(redis.call('HGET', ep, 'start')) then
+      redis.call('HSET', ep, 'start', ts)
+    end
+  elseif st == 'open' and redis.call('HEXISTS', ep, 'd' .. dev) == 0 then
+    local lu = tonumber(redis.call('HGET', ep, 'lu') or '0')
+    if ts - lu >= update_ms then
+      redis.call('HSET', ep, 'd' .. dev, 1, 'lu', ts)
+      newdev = 1
     end
   end
+  for i = a + 8, a + n - 1, 2 do
+    local kind, v = ARGV[i], ARGV[i + 1]
+    if v ~= '' and redis.call('HEXISTS', ep, 's' .. kind .. v) == 0 then
+      if redis.call('HINCRBY', ep, 'n' .. kind, 1) <= max_samples then
+        redis.call('HSET', ep, 's' .. kind .. v, 1)
+      end
+    end
+  end
+  redis.call('PEXPIRE', ep, ttl)
+  return reply(0, newdev)
 end
-redis.call('PEXPIRE', ep, ARGV[9])
-return reply(0, newdev)
+
+local out, a = {}, 7
+for k = 1, #KEYS, 7 do
+  local n = tonumber(ARGV[a])
+  out[#out + 1] = apply(k, a + 1, n)
+  a = a + n + 1
+end
+return out
 `)
 
-// signScript records a certificate row for a hash.
+// signScript records certificate rows, each for its hash, batched as
+// applyScript's events are.
 //
-// KEYS: cert, episode. ARGV: certificate ms, ttl ms.
-// Returns {action, episode start}: action "close" when an alert is open (the
-// episode then waits in "closing" until the close is published), "signed"
-// when the hash was still pending, "" otherwise.
+// KEYS: two for each row: cert, episode. ARGV: two for each row:
+// certificate ms, ttl ms.
+// Returns, for each row, {action, episode start}: action "close" when an
+// alert is open (the episode then waits in "closing" until the close is
+// published), "signed" when the hash was still pending, "" otherwise.
 var signScript = redis.NewScript(`
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > cur then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local function sign(cert_key, ep, ms, ttl)
+  local cur = tonumber(redis.call('GET', cert_key) or '0')
+  if tonumber(ms) > cur then
+    redis.call('SET', cert_key, ms, 'PX', ttl)
+  end
+  local st = redis.call('HGET', ep, 'status')
+  local start = tonumber(redis.call('HGET', ep, 'start') or '0')
+  if st == 'open' or st == 'closing' then
+    redis.call('HSET', ep, 'status', 'closing')
+    return {'close', start}
+  elseif st == 'pending' then
+    redis.call('HSET', ep, 'status', 'signed')
+    return {'signed', start}
+  end
+  return {'', start}
 end
-local st = redis.call('HGET', KEYS[2], 'status')
-local start = tonumber(redis.call('HGET', KEYS[2], 'start') or '0')
-if st == 'open' or st == 'closing' then
-  redis.call('HSET', KEYS[2], 'status', 'closing')
-  return {'close', start}
-elseif st == 'pending' then
-  redis.call('HSET', KEYS[2], 'status', 'signed')
-  return {'signed', start}
+
+local out = {}
+for k = 1, #KEYS, 2 do
+  out[#out + 1] = sign(KEYS[k], KEYS[k + 1], ARGV[k], ARGV[k + 1])
 end
-return {'', start}
+return out
 `)
 
 // summaryScript slides the window and returns what an alert is built from.

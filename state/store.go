@@ -25,14 +25,52 @@ type Options struct {
 
 // Store is the Redis-backed state. It is safe for concurrent use.
 type Store struct {
-	rdb  redis.UniversalClient
-	keys Keys
-	opt  Options
+	rdb     redis.UniversalClient
+	keys    Keys
+	opt     Options
+	cluster bool // one script call reaches one slot only
 }
 
 // New returns a store on rdb in namespace ns.
 func New(rdb redis.UniversalClient, ns string, opt Options) *Store {
-	return &Store{rdb: rdb, keys: NewKeys(ns), opt: opt}
+	_, cluster := rdb.(*redis.ClusterClient)
+	return &Store{rdb: rdb, keys: NewKeys(ns), opt: opt, cluster: cluster}
+}
+
+// maxPerCall bounds the items of one script call: a script holds its
+// server for its whole run, and a call of 128 events takes about a
+// millisecond.
+const maxPerCall = 128
+
+// calls splits n items into script calls and returns the items of each, in
+// order. On a single server a call takes up to maxPerCall consecutive
+// items, whatever their hash: a fetch's Redis work is one or two calls. On
+// a Redis Cluster a script may only touch one slot, so a call takes the
+// items of one hash, in their order.
+func (s *Store) calls(n int, hash func(i int) string) [][]int {
+	var out [][]int
+	if !s.cluster {
+		for i := 0; i < n; i += maxPerCall {
+			call := make([]int, 0, min(maxPerCall, n-i))
+			for j := i; j < min(i+maxPerCall, n); j++ {
+				call = append(call, j)
+			}
+			out = append(out, call)
+		}
+		return out
+	}
+	open := map[string]int{} // hash -> its call still taking items
+	for i := range n {
+		h := hash(i)
+		c, ok := open[h]
+		if !ok || len(out[c]) == maxPerCall {
+			c = len(out)
+			out = append(out, nil)
+			open[h] = c
+		}
+		out[c] = append(out[c], i)
+	}
+	return out
 }
 
 // Keys returns the store's key builder.
