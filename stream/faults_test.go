@@ -25,7 +25,9 @@ import (
 
 // Case B13: the process dies after the state of message 1 is written and
 // before messages 2 and 3 are. Nothing was committed, so all three are read
-// again after the restart, and message 1 is not counted twice.
+// again after the restart, and message 1 is not counted twice. A fetch's
+// events go to Redis in one script call, so message 1 is produced alone and
+// the process dies right after its call; 2 and 3 follow.
 func TestCrashBeforeStateWrite(t *testing.T) {
 	c := loadCase(t, "B13")
 	h := newHarness(t, 1)
@@ -43,7 +45,7 @@ func TestCrashBeforeStateWrite(t *testing.T) {
 	if len(msgs) != 3 {
 		t.Fatalf("B13 has %d messages, want 3", len(msgs))
 	}
-	h.produce(0, msgs...)
+	h.produce(0, msgs[0])
 
 	dead := &dieAfterFirstApply{}
 	h.rdb.AddHook(dead)
@@ -51,13 +53,15 @@ func TestCrashBeforeStateWrite(t *testing.T) {
 	waitFor(t, "the first state write", func() bool { return dead.died.Load() })
 	p.stop()
 	dead.off.Store(true)
+	h.produce(0, msgs[1:]...)
 
 	h.run()
 	checkAlerts(t, h.alerts(), map[string]want{hashX: {3, 1}})
 }
 
-// dieAfterFirstApply lets the first event of the first pipelined apply
-// through, then fails everything, as a process killed mid-batch would.
+// dieAfterFirstApply lets the first apply call through, then fails
+// everything, the rest of its pipeline included, as a process killed right
+// after it would.
 type dieAfterFirstApply struct {
 	died, off atomic.Bool
 }
