@@ -91,6 +91,40 @@ type Applied struct {
 	NewDevice    bool      // a device joined an open episode: an update is due
 	EpisodeStart time.Time // the earliest event of the episode
 	CertTime     time.Time // newest certificate row, when Outcome is Exempt
+
+	// UpdateOwed is the id of the event whose new device the open
+	// episode's update alert has not been published for yet, until
+	// UpdatesSent settles it; "" when none is owed.
+	UpdateOwed string
+}
+
+// Update is an update alert a hash owes.
+type Update struct {
+	Tenant, SHA1 string
+	Owed         string // Applied.UpdateOwed
+}
+
+// UpdatesSent settles updates once they are published, in one round trip.
+// An update owed since by another event stays owed.
+func (s *Store) UpdatesSent(ctx context.Context, sent []Update) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, u := range sent {
+			settleScript.EvalSha(ctx, p, []string{s.keys.Hash(u.Tenant, u.SHA1).Episode}, u.Owed)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return unavailable("settle", err)
+		}
+	}
+	return nil
 }
 
 // Apply counts events, each once, in one pipelined round trip: one script
@@ -159,15 +193,16 @@ func callReplies(cmd redis.Cmder, items int, op string) ([]any, error) {
 }
 
 func parseApplied(v []any) (Applied, error) {
-	if len(v) != 5 {
-		return Applied{}, fmt.Errorf("apply script: %d values, want 5", len(v))
+	if len(v) != 6 {
+		return Applied{}, fmt.Errorf("apply script: %d values, want 6", len(v))
 	}
 	code, _ := v[0].(int64)
 	st, _ := v[1].(string)
 	nd, _ := v[2].(int64)
 	start, _ := v[3].(int64)
 	cert, _ := v[4].(int64)
-	a := Applied{Outcome: Outcome(code), Status: Status(st), NewDevice: nd == 1}
+	owed, _ := v[5].(string)
+	a := Applied{Outcome: Outcome(code), Status: Status(st), NewDevice: nd == 1, UpdateOwed: owed}
 	if start > 0 {
 		a.EpisodeStart = time.UnixMilli(start).UTC()
 	}

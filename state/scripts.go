@@ -39,7 +39,10 @@ end
 // episode.
 //
 // Returns, for each event, {outcome, status, new device, episode start,
-// certificate ms}: outcome 0 counted, 1 signed, 2 re-read, 3 duplicate.
+// certificate ms, owed update}: outcome 0 counted, 1 signed, 2 re-read, 3
+// duplicate. An event that brings a new device to an open episode leaves its
+// id in the episode's "owed" field until settleScript clears it, once the
+// update alert is published; a re-read before then hands the debt out again.
 var applyScript = redis.NewScript(slideLua + `
 local oldest, cutoff, ttl, dedup_ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local update_ms, max_samples = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -51,13 +54,13 @@ local function apply(k, a, n)
   local ts, bstart, bucket_ttl, dev = tonumber(ARGV[a + 4]), ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
 
   local cert = tonumber(redis.call('GET', cert_key) or '0')
-  if cert > cutoff then return {1, '', 0, 0, cert} end
+  if cert > cutoff then return {1, '', 0, 0, cert, ''} end
 
   local st = redis.call('HGET', ep, 'status')
   local function reply(code, newdev)
     local s = redis.call('HGET', ep, 'status') or ''
     local start = tonumber(redis.call('HGET', ep, 'start') or '0')
-    return {code, s, newdev, start, cert}
+    return {code, s, newdev, start, cert, redis.call('HGET', ep, 'owed') or ''}
   end
 
   local last = redis.call('HGET', offsets, partition)
@@ -91,7 +94,7 @@ local function apply(k, a, n)
   elseif st == 'open' and redis.call('HEXISTS', ep, 'd' .. dev) == 0 then
     local lu = tonumber(redis.call('HGET', ep, 'lu') or '0')
     if ts - lu >= update_ms then
-      redis.call('HSET', ep, 'd' .. dev, 1, 'lu', ts)
+      redis.call('HSET', ep, 'd' .. dev, 1, 'lu', ts, 'owed', id)
       newdev = 1
     end
   end
@@ -171,6 +174,16 @@ for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1
 `)
 
+// settleScript clears an episode's owed update once it is published, unless
+// a newer event owes another one meanwhile.
+//
+// KEYS: episode. ARGV: the id of the event that owed it.
+var settleScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'owed') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'owed')
+return 1
+`)
+
 // claimScript hands out the pending hashes that are due, and pushes each one
 // back by a lease, so that a crash before it is done only delays it.
 //
@@ -185,10 +198,11 @@ return due
 `)
 
 var allScripts = []*redis.Script{applyScript, signScript, summaryScript,
-	transitionScript, claimScript}
+	transitionScript, settleScript, claimScript}
 
 var scriptNames = map[string]string{applyScript.Hash(): "apply", signScript.Hash(): "sign",
-	summaryScript.Hash(): "summary", transitionScript.Hash(): "transition", claimScript.Hash(): "claim"}
+	summaryScript.Hash(): "summary", transitionScript.Hash(): "transition", settleScript.Hash(): "settle",
+	claimScript.Hash(): "claim"}
 
 // ScriptName names the script whose SHA1 is sha, for reports; "unknown"
 // when it is none of this package's.

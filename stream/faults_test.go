@@ -20,6 +20,7 @@ import (
 
 	"github.com/flarewatch/flarewatch/config"
 	"github.com/flarewatch/flarewatch/deploy/testenv"
+	"github.com/flarewatch/flarewatch/sinks"
 	"github.com/flarewatch/flarewatch/stream"
 )
 
@@ -57,6 +58,48 @@ func TestCrashBeforeStateWrite(t *testing.T) {
 
 	h.run()
 	checkAlerts(t, h.alerts(), map[string]want{hashX: {3, 1}})
+}
+
+// The process dies after a new device joined an open alert in Redis and
+// before the update alert is published. The update is owed in the episode
+// until it is published, so the re-read after the restart publishes it.
+func TestCrashBeforeUpdatePublished(t *testing.T) {
+	h := newHarness(t, 1)
+	h.drain = 200 * time.Millisecond
+	msgs := beaconing(t, 4) // 0 and 3: hashX from dev-a, then from dev-d
+	h.produce(0, msgs[0])
+	h.run()
+	checkAlerts(t, h.alerts(), map[string]want{hashX: {1, 1}})
+
+	h.produce(0, msgs[3])
+	dead := &dieAfterFirstApply{}
+	h.rdb.AddHook(dead)
+	p := h.start()
+	waitFor(t, "the new device's state write", func() bool { return dead.died.Load() })
+	p.stop()
+	if n := len(h.alerts()); n != 1 {
+		t.Fatalf("%d alerts before the restart, want the create alone", n)
+	}
+	dead.off.Store(true)
+
+	h.run()
+	var updates []sinks.Alert
+	for _, a := range h.alerts() {
+		if a.Activity == sinks.ActivityUpdate {
+			updates = append(updates, a)
+		}
+	}
+	if len(updates) != 1 || updates[0].SHA1 != hashX || updates[0].Devices != 2 || updates[0].Count != 2 {
+		t.Fatalf("updates after the restart: %+v, want one for %s with 2 devices and 2 events", updates, hashX)
+	}
+
+	// Once published, the update is settled: reading the input again
+	// from the start owes nothing.
+	h.group += "-again"
+	h.run()
+	if n := len(h.alerts()); n != 2 {
+		t.Errorf("%d alerts after a second read of the input, want the create and the update", n)
+	}
 }
 
 // dieAfterFirstApply lets the first apply call through, then fails

@@ -18,9 +18,9 @@ var outcomeNames = [...]string{"counted", "exempt", "reread", "duplicate"}
 
 // outcomes reads what the state did with each candidate: hashes to schedule
 // for their first alert, and hashes whose open episode gained a device.
-func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied []state.Applied) ([]state.Due, []hashRef) {
+func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied []state.Applied) ([]state.Due, []state.Update) {
 	var due []state.Due
-	var updates []hashRef
+	var updates []state.Update
 	seen := map[hashRef]bool{}
 	for i, a := range applied {
 		e := &events[i]
@@ -40,9 +40,13 @@ func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied [
 			// hash was scheduled, and scheduling twice is harmless.
 			seen[ref] = true
 			due = append(due, state.Due{Tenant: e.Tenant, SHA1: e.SHA1, At: p.Clock.Due(a.EpisodeStart)})
-		case a.NewDevice && !seen[ref]:
+		case a.Status == state.StatusOpen && a.UpdateOwed != "" &&
+			(a.NewDevice || a.Outcome == state.Reread) && !seen[ref]:
+			// A re-read hands out an update still owed: the process
+			// before may have died between the state write and the
+			// publish.
 			seen[ref] = true
-			updates = append(updates, ref)
+			updates = append(updates, state.Update{Tenant: e.Tenant, SHA1: e.SHA1, Owed: a.UpdateOwed})
 		}
 	}
 	return due, updates
@@ -63,13 +67,15 @@ func (p *Pipeline) closes(rows []state.CertRow, signed []state.Signed) []hashRef
 }
 
 // publish builds the update and close alerts of a batch and publishes them
-// with the batch's dead letters; then it records the closes as done.
-func (p *Pipeline) publish(ctx context.Context, now time.Time, updates, closes []hashRef, letters []sinks.DeadLetter) error {
+// with the batch's dead letters; then it records the updates and closes as
+// done.
+func (p *Pipeline) publish(ctx context.Context, now time.Time, updates []state.Update, closes []hashRef,
+	letters []sinks.DeadLetter) error {
 	var alerts []sinks.Alert
 	if err := p.retry(ctx, "summarize", func() (err error) {
 		alerts = alerts[:0]
-		for _, ref := range updates {
-			a, ok, err := p.alertFor(ctx, now, ref, sinks.ActivityUpdate)
+		for _, u := range updates {
+			a, ok, err := p.alertFor(ctx, now, hashRef{u.Tenant, u.SHA1}, sinks.ActivityUpdate)
 			if err != nil {
 				return err
 			}
@@ -90,6 +96,9 @@ func (p *Pipeline) publish(ctx context.Context, now time.Time, updates, closes [
 		return err
 	}
 	if err := p.send(ctx, alerts, letters); err != nil {
+		return err
+	}
+	if err := p.retry(ctx, "updated", func() error { return p.Store.UpdatesSent(ctx, updates) }); err != nil {
 		return err
 	}
 	for _, ref := range closes {
