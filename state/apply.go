@@ -141,7 +141,7 @@ func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]App
 	calls := s.calls(len(events), func(i int) string { return events[i].SHA1 })
 	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, call := range calls {
-			keys := make([]string, 0, 7*len(call))
+			keys := make([]string, 0, 8*len(call))
 			args := []any{oldest, cutoff, ttl, s.opt.DedupWindow.Milliseconds(),
 				s.opt.UpdateInterval.Milliseconds(), s.opt.MaxSamples}
 			for _, i := range call {
@@ -150,9 +150,9 @@ func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]App
 				b := s.bucketStart(e.Time)
 				bucketEnd := time.UnixMilli(b).Add(s.opt.Bucket + s.opt.Lookback)
 				keys = append(keys, hk.Cert, hk.Totals, hk.Bucket(b), hk.Buckets, hk.Offsets,
-					hk.Seen(b), hk.Episode)
-				args = append(args, 8+2*len(e.Samples), e.Partition, e.Position, e.ID, e.Group.String(),
-					e.Time.UnixMilli(), b, ttlUntil(now, bucketEnd), e.Group.DeviceID)
+					hk.Seen(b), hk.Episode, hk.Episodes)
+				args = append(args, 9+2*len(e.Samples), e.Partition, e.Position, e.ID, e.Group.String(),
+					e.Time.UnixMilli(), b, ttlUntil(now, bucketEnd), e.Group.DeviceID, e.Tenant)
 				for _, smp := range e.Samples {
 					args = append(args, smp[0], smp[1])
 				}

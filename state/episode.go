@@ -23,41 +23,42 @@ type SignAction string
 
 // Sign actions.
 const (
-	SignNothing SignAction = ""
 	SignClose   SignAction = "close"  // an alert was open: publish a close, then call Closed
 	SignPending SignAction = "signed" // the hash was waiting out the grace period: no alert
 )
 
-// Signed is the result of one certificate row.
+// Signed is an episode a certificate row moved.
 type Signed struct {
+	Tenant, SHA1 string
 	Action       SignAction
 	EpisodeStart time.Time
 }
 
 // MarkSigned records certificate rows in one pipelined round trip, batched
-// as Apply batches events. A row already older than the lookback at now
-// changes nothing.
+// as Apply batches events, and returns the episodes they moved: a row signs
+// the file in every tenant scope, so with tenants kept apart it may end
+// episodes of other tenants than its own. A row already older than the
+// lookback at now changes nothing.
 func (s *Store) MarkSigned(ctx context.Context, now time.Time, rows []CertRow) ([]Signed, error) {
-	out := make([]Signed, len(rows))
-	live := make([]int, 0, len(rows)) // the rows still inside the lookback
-	for i, r := range rows {
+	live := make([]CertRow, 0, len(rows)) // the rows still inside the lookback
+	for _, r := range rows {
 		if r.Time.Add(s.opt.Lookback).After(now) {
-			live = append(live, i)
+			live = append(live, r)
 		}
 	}
 	if len(live) == 0 {
-		return out, nil
+		return nil, nil
 	}
-	calls := s.calls(len(live), func(j int) string { return rows[live[j]].SHA1 })
+	calls := s.calls(len(live), func(i int) string { return live[i].SHA1 })
 	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, call := range calls {
-			keys := make([]string, 0, 2*len(call))
-			args := make([]any, 0, 2*len(call))
-			for _, j := range call {
-				r := rows[live[j]]
+			keys := make([]string, 0, 3*len(call))
+			args := make([]any, 0, 3*len(call))
+			for _, i := range call {
+				r := live[i]
 				hk := s.keys.Hash(r.Tenant, r.SHA1)
-				keys = append(keys, hk.Cert, hk.Episode)
-				args = append(args, r.Time.UnixMilli(), ttlUntil(now, r.Time.Add(s.opt.Lookback)))
+				keys = append(keys, hk.Cert, hk.Episode, hk.Episodes)
+				args = append(args, r.Time.UnixMilli(), ttlUntil(now, r.Time.Add(s.opt.Lookback)), r.Tenant)
 			}
 			signScript.EvalSha(ctx, p, keys, args...)
 		}
@@ -66,25 +67,40 @@ func (s *Store) MarkSigned(ctx context.Context, now time.Time, rows []CertRow) (
 	if err != nil {
 		return nil, err
 	}
+	var out []Signed
 	for c, cmd := range cmds {
 		replies, err := callReplies(cmd, len(calls[c]), "sign")
 		if err != nil {
 			return nil, err
 		}
-		for k, j := range calls[c] {
-			v, _ := replies[k].([]any)
-			if len(v) != 2 {
-				return nil, fmt.Errorf("sign script: %d values, want 2", len(v))
-			}
-			action, _ := v[0].(string)
-			start, _ := v[1].(int64)
-			out[live[j]] = Signed{Action: SignAction(action)}
-			if start > 0 {
-				out[live[j]].EpisodeStart = time.UnixMilli(start).UTC()
+		for k, i := range calls[c] {
+			moved, _ := replies[k].([]any)
+			for _, m := range moved {
+				sg, err := parseSigned(live[i], m)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sg)
 			}
 		}
 	}
 	return out, nil
+}
+
+// parseSigned reads one {tenant, action, episode start} of the sign script.
+func parseSigned(r CertRow, m any) (Signed, error) {
+	v, _ := m.([]any)
+	if len(v) != 3 {
+		return Signed{}, fmt.Errorf("sign script: %d values, want 3", len(v))
+	}
+	tenant, _ := v[0].(string)
+	action, _ := v[1].(string)
+	start, _ := v[2].(int64)
+	sg := Signed{Tenant: tenant, SHA1: r.SHA1, Action: SignAction(action)}
+	if start > 0 {
+		sg.EpisodeStart = time.UnixMilli(start).UTC()
+	}
+	return sg, nil
 }
 
 // Summary is what an alert is built from: the counts over the window and

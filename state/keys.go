@@ -37,6 +37,11 @@ func (k Keys) Pending() string { return k.ns + ":{pending}" }
 // belongs to the file, not to the customer.
 func (k Keys) Cert(sha1 string) string { return k.ns + ":{" + sha1 + "}:cert" }
 
+// Episodes is a hash's index of its episodes in every tenant scope: tenant
+// -> episode key. A certificate row, which signs the file for everyone,
+// ends them all.
+func (k Keys) Episodes(sha1 string) string { return k.ns + ":{" + sha1 + "}:eps" }
+
 // Profile is a hash's cached FileProfile answer, shared by all tenants.
 func (k Keys) Profile(sha1 string) string { return k.ns + ":{" + sha1 + "}:profile" }
 
@@ -53,7 +58,8 @@ func (k Keys) Hash(tenant, sha1 string) HashKeys {
 	b.WriteString("}:")
 	p := b.String()
 	return HashKeys{
-		Cert:    k.Cert(sha1),
+		Cert:     k.Cert(sha1),
+		Episodes: k.Episodes(sha1),
 		Totals:  p + "g",
 		Buckets: p + "b",
 		Offsets: p + "off",
@@ -64,7 +70,8 @@ func (k Keys) Hash(tenant, sha1 string) HashKeys {
 
 // HashKeys are the keys of one hash in one tenant scope.
 type HashKeys struct {
-	Cert    string // newest certificate time, unix ms
+	Cert     string // newest certificate time, unix ms
+	Episodes string // hash: tenant -> episode key, for every tenant scope
 	Totals  string // hash: per-group counts over the window, per-device first and last seen
 	Buckets string // sorted set: start of each counter bucket in the window
 	Offsets string // hash: per input partition, the last position applied

@@ -34,9 +34,9 @@ end
 // ms, state ttl ms, dedup ttl ms, update interval ms, max samples. Then, for
 // each event, the number of its arguments and the arguments: partition,
 // position, event id, group, event ms, bucket start, bucket ttl ms, device
-// id, then samples as kind/value pairs.
-// KEYS: seven for each event: cert, totals, bucket, buckets, offsets, seen,
-// episode.
+// id, tenant, then samples as kind/value pairs.
+// KEYS: eight for each event: cert, totals, bucket, buckets, offsets, seen,
+// episode, episodes index.
 //
 // Returns, for each event, {outcome, status, new device, episode start,
 // certificate ms, owed update}: outcome 0 counted, 1 signed, 2 re-read, 3
@@ -49,9 +49,10 @@ local update_ms, max_samples = tonumber(ARGV[5]), tonumber(ARGV[6])
 
 local function apply(k, a, n)
   local cert_key, totals, bucket, buckets = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-  local offsets, seen, ep = KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
+  local offsets, seen, ep, episodes = KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
   local partition, position, id, group = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local ts, bstart, bucket_ttl, dev = tonumber(ARGV[a + 4]), ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+  local tenant = ARGV[a + 8]
 
   local cert = tonumber(redis.call('GET', cert_key) or '0')
   if cert > cutoff then return {1, '', 0, 0, cert, ''} end
@@ -87,6 +88,8 @@ local function apply(k, a, n)
   if episode_over(st) then
     redis.call('DEL', ep)
     redis.call('HSET', ep, 'status', 'pending', 'start', ts)
+    redis.call('HSET', episodes, tenant, ep)
+    redis.call('PEXPIRE', episodes, ttl)
   elseif st == 'pending' then
     if ts < tonumber(redis.call('HGET', ep, 'start')) then
       redis.call('HSET', ep, 'start', ts)
@@ -98,7 +101,7 @@ local function apply(k, a, n)
       newdev = 1
     end
   end
-  for i = a + 8, a + n - 1, 2 do
+  for i = a + 9, a + n - 1, 2 do
     local kind, v = ARGV[i], ARGV[i + 1]
     if v ~= '' and redis.call('HEXISTS', ep, 's' .. kind .. v) == 0 then
       if redis.call('HINCRBY', ep, 'n' .. kind, 1) <= max_samples then
@@ -111,7 +114,7 @@ local function apply(k, a, n)
 end
 
 local out, a = {}, 7
-for k = 1, #KEYS, 7 do
+for k = 1, #KEYS, 8 do
   local n = tonumber(ARGV[a])
   out[#out + 1] = apply(k, a + 1, n)
   a = a + n + 1
@@ -120,34 +123,48 @@ return out
 `)
 
 // signScript records certificate rows, each for its hash, batched as
-// applyScript's events are.
+// applyScript's events are. A row signs the file for every tenant: it ends
+// the episode of the row's own tenant scope and those of the hash's
+// episodes index.
 //
-// KEYS: two for each row: cert, episode. ARGV: two for each row:
-// certificate ms, ttl ms.
-// Returns, for each row, {action, episode start}: action "close" when an
-// alert is open (the episode then waits in "closing" until the close is
-// published), "signed" when the hash was still pending, "" otherwise.
+// KEYS: three for each row: cert, the row's episode, episodes index.
+// ARGV: three for each row: certificate ms, ttl ms, the row's tenant.
+// Returns, for each row, a list of {tenant, action, episode start}, one for
+// each episode the row moved, the row's own first: action "close" when an
+// alert was open (the episode then waits in "closing" until the close is
+// published), "signed" when the hash was still pending.
 var signScript = redis.NewScript(`
-local function sign(cert_key, ep, ms, ttl)
-  local cur = tonumber(redis.call('GET', cert_key) or '0')
-  if tonumber(ms) > cur then
-    redis.call('SET', cert_key, ms, 'PX', ttl)
-  end
+local function sign(ep)
   local st = redis.call('HGET', ep, 'status')
   local start = tonumber(redis.call('HGET', ep, 'start') or '0')
   if st == 'open' or st == 'closing' then
     redis.call('HSET', ep, 'status', 'closing')
-    return {'close', start}
+    return 'close', start
   elseif st == 'pending' then
     redis.call('HSET', ep, 'status', 'signed')
-    return {'signed', start}
+    return 'signed', start
   end
-  return {'', start}
+  return '', start
 end
 
 local out = {}
-for k = 1, #KEYS, 2 do
-  out[#out + 1] = sign(KEYS[k], KEYS[k + 1], ARGV[k], ARGV[k + 1])
+for r = 0, #KEYS / 3 - 1 do
+  local cert_key, own, episodes = KEYS[3 * r + 1], KEYS[3 * r + 2], KEYS[3 * r + 3]
+  local ms, ttl, tenant = ARGV[3 * r + 1], ARGV[3 * r + 2], ARGV[3 * r + 3]
+  if tonumber(ms) > tonumber(redis.call('GET', cert_key) or '0') then
+    redis.call('SET', cert_key, ms, 'PX', ttl)
+  end
+  local moved = {}
+  local action, start = sign(own)
+  if action ~= '' then moved[#moved + 1] = {tenant, action, start} end
+  local index = redis.call('HGETALL', episodes)
+  for i = 1, #index, 2 do
+    if index[i + 1] ~= own then
+      action, start = sign(index[i + 1])
+      if action ~= '' then moved[#moved + 1] = {index[i], action, start} end
+    end
+  end
+  out[#out + 1] = moved
 end
 return out
 `)

@@ -302,3 +302,56 @@ func TestOversizedDeadLetterIsCut(t *testing.T) {
 		t.Errorf("%d alerts after the oversized message, want 3", len(a))
 	}
 }
+
+// With tenants kept apart, each tenant counts and alerts on its own, and a
+// certificate row seen in one tenant signs the file for all: it closes the
+// open alerts of every tenant.
+func TestSeparateTenantsCloseTogether(t *testing.T) {
+	h := newHarness(t, 1)
+	h.separate = true
+	base := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	record := func(category, tenant string, at time.Time, props map[string]any) []byte {
+		props["Timestamp"] = at.Format(time.RFC3339Nano)
+		b, err := json.Marshal(map[string]any{"records": []any{map[string]any{
+			"category": category, "tenantId": tenant, "properties": props}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	connection := func(tenant, device string, report int, at time.Time) []byte {
+		return record("AdvancedHunting-DeviceNetworkEvents", tenant, at, map[string]any{
+			"DeviceId": device, "DeviceName": device, "ReportId": report,
+			"RemoteIP": "104.16.5.7", "RemotePort": 443,
+			"InitiatingProcessAccountName": "system", "InitiatingProcessAccountSid": "S-1-5-18",
+			"InitiatingProcessSHA1": hashX, "InitiatingProcessFileName": "agent.exe",
+			"InitiatingProcessFolderPath": `c:\programdata\agent.exe`,
+		})
+	}
+	h.produce(0, connection("tenant-1", "dev-a", 1, base), connection("tenant-1", "dev-b", 2, base),
+		connection("tenant-2", "dev-c", 3, base.Add(time.Minute)))
+	h.run()
+
+	perTenant := map[string]int64{}
+	for _, a := range h.alerts() {
+		if a.Activity == sinks.ActivityCreate && a.SHA1 == hashX {
+			perTenant[a.TenantID] = a.Count
+		}
+	}
+	if len(perTenant) != 2 || perTenant["tenant-1"] != 2 || perTenant["tenant-2"] != 1 {
+		t.Fatalf("create alerts per tenant: %v, want tenant-1 with 2 events and tenant-2 with 1", perTenant)
+	}
+
+	h.produce(0, record("AdvancedHunting-DeviceFileCertificateInfo", "tenant-2", base.Add(time.Hour),
+		map[string]any{"DeviceId": "dev-c", "SHA1": hashX, "ReportId": 4, "IsSigned": true}))
+	h.run()
+	closed := map[string]bool{}
+	for _, a := range h.alerts() {
+		if a.Activity == sinks.ActivityClose {
+			closed[a.TenantID] = true
+		}
+	}
+	if !closed["tenant-1"] || !closed["tenant-2"] || len(closed) != 2 {
+		t.Errorf("closes per tenant: %v, want one for each tenant", closed)
+	}
+}

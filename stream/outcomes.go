@@ -52,15 +52,16 @@ func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied [
 	return due, updates
 }
 
-// closes returns the hashes whose open alert a certificate row ends, and
-// feeds every row to the local certificate cache.
+// closes feeds every certificate row to the local certificate cache, and
+// returns the open alerts the rows end.
 func (p *Pipeline) closes(rows []state.CertRow, signed []state.Signed) []hashRef {
-	var out []hashRef
-	for i, s := range signed {
-		r := rows[i]
+	for _, r := range rows {
 		p.certs.Add(r.SHA1, r.Time.Add(p.opt.Lookback))
+	}
+	var out []hashRef
+	for _, s := range signed {
 		if s.Action == state.SignClose {
-			out = append(out, hashRef{r.Tenant, r.SHA1})
+			out = append(out, hashRef{s.Tenant, s.SHA1})
 		}
 	}
 	return out
