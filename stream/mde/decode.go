@@ -45,24 +45,69 @@ type Decoder struct {
 	}
 	rec   wireRecord
 	out   Record
-	raws  [][]byte     // the records of an envelope, as split
+	raws  [][]byte     // the records of an envelope, as scanned
 	wires []wireRecord // their fields, decoded before any is handed out
 }
 
 // Decode calls fn for each record of msg, in order. A message that is not
-// JSON, or not of the shape of a streaming-API message, returns a
-// *MessageError before fn is called. A record that cannot be decoded is
-// passed to bad and skipped; the records around it still reach fn.
+// JSON, or not of the shape of a streaming-API message, or whose objects
+// and arrays nest more than maxFallbackDepth deep, returns a *MessageError
+// before fn is called. A record that cannot be decoded is passed to bad and
+// skipped; the records around it still reach fn.
 //
 // The *Record passed to fn is reused for the next record and points into msg.
 func (d *Decoder) Decode(msg []byte, fn func(*Record), bad func(*RecordError)) error {
-	if d.decodeEnvelope(msg) {
+	// The usual message takes one pass (scan.go), which decodes it
+	// completely before any record reaches fn. Any other goes the general
+	// way, which the fast one agrees with whenever it accepts.
+	if d.scanEnvelope(msg) {
 		for i, raw := range d.raws {
 			d.emit(i, raw, &d.wires[i], fn)
 		}
 		return nil
 	}
+	if nestsDeeper(msg, maxFallbackDepth) {
+		return &MessageError{Err: ErrTooDeep}
+	}
 	return d.decodeAny(msg, fn, bad)
+}
+
+// maxFallbackDepth bounds the nesting of the messages Decode hands to
+// decodeAny. segmentio/encoding recurses once a level with no bound of its
+// own: 2 MB of '[' overflow the goroutine stack's 1 GB, which is fatal to
+// the process, not a panic that could be recovered. Streaming-API records
+// nest a few levels deep.
+const maxFallbackDepth = 1000
+
+// ErrTooDeep is the error of a message whose objects and arrays nest more
+// than Decode reads.
+var ErrTooDeep = fmt.Errorf("objects and arrays nest more than %d deep", maxFallbackDepth)
+
+// nestsDeeper tells whether more than limit objects and arrays are open at
+// some point of msg, brackets inside strings aside. It counts brackets
+// without matching them, and never below zero: up to the first byte where
+// segmentio would stop, the count is its recursion depth, and after it the
+// count does not matter.
+func nestsDeeper(msg []byte, limit int) bool {
+	depth := 0
+	inString := false
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		switch {
+		case inString && c == '\\':
+			i++ // the escaped byte cannot end the string
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case (c == '}' || c == ']') && depth > 0:
+			depth--
+		}
+	}
+	return false
 }
 
 // decodeAny decodes any message, with the outcomes Decode documents: the

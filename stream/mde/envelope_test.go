@@ -14,19 +14,27 @@ import (
 func outcome(msg []byte, decode func([]byte, func(*Record), func(*RecordError)) error) string {
 	var b strings.Builder
 	err := decode(msg, func(r *Record) {
-		fmt.Fprintf(&b, "%d %v %q %s %q %s %q %q %q %q %q %q %+v\n", r.Index, r.Category, r.TenantID,
+		fmt.Fprintf(&b, "%d %v %q %s %q %s %q %q %q %q %q %q %q %+v\n", r.Index, r.Category, r.TenantID,
 			r.Timestamp, r.DeviceID, r.ReportID, r.AccountName, r.AccountSID, r.RemoteIP,
-			r.ProcessSHA1, r.SHA1, r.Raw, r.Detail())
+			r.ProcessSHA1, r.SHA1, r.Raw, r.props, r.Detail())
 	}, func(e *RecordError) { fmt.Fprintf(&b, "bad %v %q\n", e, e.Raw) })
 	fmt.Fprintf(&b, "err %v", err)
 	return b.String()
 }
 
-// checkSame fails when Decode and the general path disagree on msg.
+// checkSame fails when Decode and the general path disagree on msg. A
+// message nested too deep for the general path is Decode's alone to refuse.
 func checkSame(t *testing.T, msg []byte) {
 	t.Helper()
 	var fast, general Decoder
-	got, want := outcome(msg, fast.Decode), outcome(msg, general.decodeAny)
+	got := outcome(msg, fast.Decode)
+	if nestsDeeper(msg, maxFallbackDepth) {
+		if want := "err " + (&MessageError{Err: ErrTooDeep}).Error(); got != want {
+			t.Fatalf("%.200q:\nDecode     %.400s\nwant       %s", msg, got, want)
+		}
+		return
+	}
+	want := outcome(msg, general.decodeAny)
 	if got != want {
 		t.Fatalf("%.200q:\nDecode     %.400s\ndecodeAny  %.400s", msg, got, want)
 	}
@@ -68,6 +76,11 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	for _, s := range []string{string(msg), `{"records":[]}`, ` { "records" : [ ` + rec + ` , ` + rec + ` ] } `,
 		`{"records":[1,` + rec + `]}`, `{"records":[` + rec + `]}x`, `{"records":[{"a":"\\\"}"}]}`} {
 		f.Add([]byte(s))
+	}
+	for _, c := range scanCases() {
+		if len(c.msg) < 1<<16 {
+			f.Add([]byte(c.msg))
+		}
 	}
 	f.Fuzz(checkSame)
 }
