@@ -34,6 +34,7 @@ type benchCmd struct {
 	Partitions int32         `help:"Partitions of the fresh input topic." default:"6"`
 	Seed       int64         `help:"Seed of the generated traffic." default:"1"`
 	Timeout    time.Duration `help:"Give up when the input is not consumed this long after producing ends." default:"5m"`
+	Preload    bool          `help:"Produce the whole input before the service starts, and measure how fast it consumes a backlog; --rate is ignored and no latency is measured."`
 	Keep       bool          `help:"Keep the bench's topics, group and Redis keys."`
 	CPUProfile string        `help:"Write a CPU profile of the run (pipeline, embedded backends) to this file."`
 	Verbose    bool          `help:"Log at debug level."`
@@ -47,6 +48,9 @@ type benchCmd struct {
 func (c *benchCmd) Run(ctx context.Context) error {
 	if c.Records <= 0 || c.Rate < 0 || c.Duration <= 0 || c.Partitions <= 0 {
 		return errors.New("--records, --duration and --partitions must be positive, --rate not negative")
+	}
+	if c.Preload {
+		c.Rate = 0
 	}
 	cfg, backend, stop, err := c.backends(ctx)
 	if err != nil {
@@ -185,6 +189,7 @@ type benchResult struct {
 	processTook        time.Duration // first produce to the commit past the last message
 	commands           int64         // Redis commands meanwhile
 	byCommand          map[string]int64
+	preloaded          bool // produced before the service started: no latency
 	latencies          []time.Duration
 	loadBefore         string // 1-minute load average when producing began
 	expected, others   int    // planted positives produced; create alerts for other hashes
@@ -258,6 +263,8 @@ func (c *benchCmd) run(ctx context.Context, cfg config.Config, plan *benchPlan) 
 
 // measure runs the service while producing, and stops it once the input is
 // consumed and the planted positives have alerted or the wait is over.
+// With --preload it produces first, and measures the consumption of the
+// backlog alone.
 func (c *benchCmd) measure(ctx context.Context, s *service, cfg config.Config, plan *benchPlan,
 	prod *kgo.Client, adm *kadm.Client, counter *benchCommands) (*benchResult, error) {
 	runCtx, cancel := context.WithCancel(ctx)
@@ -267,21 +274,40 @@ func (c *benchCmd) measure(ctx context.Context, s *service, cfg config.Config, p
 	if err != nil {
 		return nil, err
 	}
+	res := &benchResult{loadBefore: benchLoad(), preloaded: c.Preload}
+	var stamps map[string]time.Time
+	if c.Preload {
+		if stamps, err = c.produce(ctx, prod, plan, time.Now(), res); err != nil {
+			return nil, err
+		}
+	}
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = s.pipe.RunScheduler(runCtx, time.Second) }()
 	go func() { defer wg.Done(); _ = s.consumer.Run(runCtx) }()
 
-	// Producing starts once the group owns the input: a join that takes
-	// seconds would otherwise count against the pipeline.
-	if err := benchAssigned(ctx, adm, cfg.Kafka.Group, cfg.Kafka.Topics[0], c.Partitions); err != nil {
-		return nil, err
-	}
-	res := &benchResult{loadBefore: benchLoad()}
-	cmds0 := counter.snapshot()
-	start := time.Now()
-	stamps, err := c.produce(ctx, prod, plan, start, res)
-	if err != nil {
-		return nil, err
+	var start time.Time
+	var cmds0 map[string]int64
+	var records0 int64
+	if c.Preload {
+		// The clock starts at the first record decoded: a group join
+		// takes seconds that are no part of consuming.
+		for s.pipe.Stats.Records.Load() == 0 {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			time.Sleep(time.Millisecond)
+		}
+		start, cmds0, records0 = time.Now(), counter.snapshot(), s.pipe.Stats.Records.Load()
+	} else {
+		// Producing starts once the group owns the input: a join that
+		// takes seconds would otherwise count against the pipeline.
+		if err := benchAssigned(ctx, adm, cfg.Kafka.Group, cfg.Kafka.Topics[0], c.Partitions); err != nil {
+			return nil, err
+		}
+		start, cmds0 = time.Now(), counter.snapshot()
+		if stamps, err = c.produce(ctx, prod, plan, start, res); err != nil {
+			return nil, err
+		}
 	}
 	res.expected = len(stamps)
 
@@ -292,7 +318,7 @@ func (c *benchCmd) measure(ctx context.Context, s *service, cfg config.Config, p
 		return nil, err
 	}
 	res.processTook = time.Since(start)
-	res.processed = s.pipe.Stats.Records.Load()
+	res.processed = s.pipe.Stats.Records.Load() - records0
 	res.byCommand, res.commands = benchCommandsSince(cmds0, counter.snapshot())
 
 	// Then the last planted positives wait for a scheduler pass.
