@@ -30,7 +30,7 @@ test:
 	if ((own)); then trap '$(SECURE) down; $(TESTENV) down' EXIT; fi; \
 	$(TESTENV) up && $(SECURE) up && source $(TESTENV_FILE) && source $(SECURE_FILE) && \
 	go test -race -count=1 ./... && \
-	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./stream/mde/
+	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s -fuzzminimizetime 1s ./stream/mde/
 
 ## test-short: embedded backends only (kfake, miniredis), no services started
 #  The backend variables are cleared so a shell that exported them for
