@@ -198,7 +198,7 @@ type benchResult struct {
 // run creates the topics, starts the service, produces, waits until the
 // input is consumed and the planted positives alerted, and cleans up.
 func (c *benchCmd) run(ctx context.Context, cfg config.Config, plan *benchPlan) (*benchResult, error) {
-	id := benchID()
+	id := randomID()
 	input := "flarewatch-bench-" + id
 	cfg.Kafka.Topics = []string{input}
 	cfg.Kafka.Group = input

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -135,12 +133,6 @@ func benchDropTopics(ctx context.Context, adm *kadm.Client, topics ...string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_, _ = adm.DeleteTopics(ctx, topics...)
-}
-
-func benchID() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // benchAlerts reads the alert topic and keeps, per hash, when its first
