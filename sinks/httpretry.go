@@ -82,4 +82,5 @@ type Stats struct {
 	Requests     int64 // HTTP requests sent to the destination, retries included
 	Retries      int64 // failed attempts that were retried
 	DeadLettered int64 // alerts refused for good and written to the DeadLetterAlerts
+	Suppressed   int64 // updates a Throttle in front of the sink dropped
 }

@@ -185,6 +185,9 @@ func (s *SentinelSink) send(ctx context.Context, b batch) error {
 // Stats returns what the sink did so far.
 func (s *SentinelSink) Stats() Stats { return s.core.stats() }
 
+// Name names the sink in logs and metrics.
+func (s *SentinelSink) Name() string { return s.core.name }
+
 // Close marks the sink closed; it buffers nothing. It implements Sink.
 func (s *SentinelSink) Close(context.Context) error {
 	s.core.closed.Store(true)

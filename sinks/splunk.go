@@ -272,6 +272,9 @@ func (s *SplunkHECSink) header() http.Header {
 // Stats returns what the sink did so far.
 func (s *SplunkHECSink) Stats() Stats { return s.core.stats() }
 
+// Name names the sink in logs and metrics.
+func (s *SplunkHECSink) Name() string { return s.core.name }
+
 // Close marks the sink closed; it buffers nothing. It implements Sink.
 func (s *SplunkHECSink) Close(context.Context) error {
 	s.core.closed.Store(true)

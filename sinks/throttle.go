@@ -130,5 +130,24 @@ func (t *Throttle) expire(now time.Time) {
 // Suppressed returns how many updates the throttle has dropped.
 func (t *Throttle) Suppressed() int64 { return t.suppressed.Load() }
 
+// Stats returns the counters of the wrapped sink, when it keeps them, with
+// the updates this throttle suppressed.
+func (t *Throttle) Stats() Stats {
+	var s Stats
+	if h, ok := t.next.(HTTPSink); ok {
+		s = h.Stats()
+	}
+	s.Suppressed = t.Suppressed()
+	return s
+}
+
+// Name returns the wrapped sink's name, when it has one.
+func (t *Throttle) Name() string {
+	if h, ok := t.next.(HTTPSink); ok {
+		return h.Name()
+	}
+	return "throttle"
+}
+
 // Close closes the wrapped sink. It implements Sink.
 func (t *Throttle) Close(ctx context.Context) error { return t.next.Close(ctx) }

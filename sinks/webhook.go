@@ -131,6 +131,9 @@ func idempotencyKey(alerts []Alert) string {
 // Stats returns what the sink did so far.
 func (s *WebhookSink) Stats() Stats { return s.core.stats() }
 
+// Name names the sink in logs and metrics.
+func (s *WebhookSink) Name() string { return s.core.name }
+
 // Close marks the sink closed; it buffers nothing. The DeadLetters writer
 // is not closed: its owner closes it. It implements Sink.
 func (s *WebhookSink) Close(context.Context) error {

@@ -99,6 +99,15 @@ func (s *service) httpSinks(c config.Sinks) ([]sinks.Sink, error) {
 		}
 		out = append(out, throttled(sink, a.Throttle))
 	}
+	var observed []sinks.HTTPSink
+	for _, sink := range out {
+		if h, ok := sink.(sinks.HTTPSink); ok { // an HTTP sink, or a throttle in front of one
+			observed = append(observed, h)
+		}
+	}
+	if err := sinks.ObserveHTTP(nil, observed...); err != nil {
+		return nil, fmt.Errorf("sink metrics: %w", err)
+	}
 	return out, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/flarewatch/flarewatch/sinks"
 	"github.com/flarewatch/flarewatch/stream"
 	"github.com/flarewatch/flarewatch/stream/telemetry"
 )
@@ -151,10 +152,20 @@ func TestPrometheusNames(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if err := sinks.ObserveHTTP(nil, fakeHTTPSink{}); err != nil {
+		t.Fatal(err)
+	}
+
 	samples := scrape(t, srv)
 	for _, c := range counters {
 		if samples[c.prom] != 1 {
 			t.Errorf("%s: %s = %v, want 1", c.otel, c.prom, samples[c.prom])
+		}
+	}
+	for _, name := range []string{"delivered", "requests", "retries", "refused", "suppressed"} {
+		series := `flarewatch_sink_` + name + `_total{sink="webhook"}`
+		if samples[series] != 1 {
+			t.Errorf("%s = %v, want 1", series, samples[series])
 		}
 	}
 	for _, name := range []string{
@@ -168,6 +179,14 @@ func TestPrometheusNames(t *testing.T) {
 			t.Errorf("no %s in /metrics", name)
 		}
 	}
+}
+
+// fakeHTTPSink reports one of everything.
+type fakeHTTPSink struct{}
+
+func (fakeHTTPSink) Name() string { return "webhook" }
+func (fakeHTTPSink) Stats() sinks.Stats {
+	return sinks.Stats{Delivered: 1, Requests: 1, Retries: 1, DeadLettered: 1, Suppressed: 1}
 }
 
 func TestHealthAndReadiness(t *testing.T) {
