@@ -19,9 +19,10 @@ func Default() Config {
 			CreateTopics:       true,
 		},
 		Redis: Redis{
-			Addrs:     []string{"127.0.0.1:6379"},
-			Mode:      RedisStandalone,
-			Namespace: "fw",
+			Addrs:       []string{"127.0.0.1:6379"},
+			Mode:        RedisStandalone,
+			Namespace:   "fw",
+			WaitTimeout: Duration(time.Second),
 		},
 		Rule: Rule{
 			Profile:         ProfileDefault,

@@ -90,6 +90,13 @@ type Redis struct {
 	// uses its own namespace to stay apart from live state.
 	Namespace string `yaml:"namespace"`
 	TLS       TLS    `yaml:"tls"`
+	// WaitReplicas, when above 0, has every fetch's state writes wait
+	// until that many replicas acknowledge them (WAIT) before the offsets
+	// are committed, and written again when they do not within
+	// WaitTimeout: a failover to a replica that lacks them then loses
+	// nothing. Standalone and sentinel modes only.
+	WaitReplicas int      `yaml:"wait_replicas"`
+	WaitTimeout  Duration `yaml:"wait_timeout"`
 }
 
 // The values of Redis.Mode.

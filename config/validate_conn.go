@@ -186,6 +186,15 @@ func (r Redis) validate(p *problems) {
 	if r.DB < 0 {
 		p.add("redis.db", "must not be negative, got %d", r.DB)
 	}
+	switch {
+	case r.WaitReplicas < 0:
+		p.add("redis.wait_replicas", "must not be negative, got %d", r.WaitReplicas)
+	case r.WaitReplicas > 0 && r.Mode == RedisCluster:
+		p.add("redis.wait_replicas", "%d, but WAIT reaches one node of a Redis Cluster, not the "+
+			"masters of the keys written: set 0, or use standalone or sentinel mode", r.WaitReplicas)
+	case r.WaitReplicas > 0 && r.WaitTimeout <= 0:
+		p.add("redis.wait_timeout", "must be positive with redis.wait_replicas, got %s", r.WaitTimeout)
+	}
 
 	// The key layout is namespace:{sha1}:kind, with the braces as the
 	// Redis Cluster hash tag, so the namespace must not add either.

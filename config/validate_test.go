@@ -127,6 +127,12 @@ func TestValidate(t *testing.T) {
 				"sentinel or remove it"},
 		{"negative db", func(c *Config) { c.Redis.DB = -1 },
 			"redis.db: must not be negative, got -1"},
+		{"negative wait", func(c *Config) { c.Redis.WaitReplicas = -1 },
+			"redis.wait_replicas: must not be negative, got -1"},
+		{"wait on a cluster", func(c *Config) { c.Redis.Mode, c.Redis.WaitReplicas = RedisCluster, 1 },
+			"redis.wait_replicas: 1, but WAIT reaches one node of a Redis Cluster"},
+		{"wait without timeout", func(c *Config) { c.Redis.WaitReplicas, c.Redis.WaitTimeout = 1, 0 },
+			"redis.wait_timeout: must be positive with redis.wait_replicas, got 0s"},
 		{"namespace with colon", func(c *Config) { c.Redis.Namespace = "fw:replay" },
 			`redis.namespace: "fw:replay" may hold only letters, digits, '-', '_' and '.' ` +
 				`('{', '}' and ':' belong to the key layout)`},

@@ -90,6 +90,29 @@ func (s *Store) LoadScripts(ctx context.Context) error {
 	return nil
 }
 
+// WaitReplicas blocks until n replicas have acknowledged every write this
+// connection's server took before, or timeout passes; fewer than n is an
+// ErrUnavailable, so that the caller writes again. go-redis sends WAIT on
+// a pooled connection, and a server's replication stream is one for all
+// its connections: the writes of the calls before are covered.
+func (s *Store) WaitReplicas(ctx context.Context, n int, timeout time.Duration) error {
+	w, ok := s.rdb.(interface {
+		Wait(ctx context.Context, n int, timeout time.Duration) *redis.IntCmd
+	})
+	if !ok || s.cluster {
+		return errors.New("wait: WAIT needs a single server, not a Redis Cluster")
+	}
+	got, err := w.Wait(ctx, n, timeout).Result()
+	if err != nil {
+		return unavailable("wait", err)
+	}
+	if got < int64(n) {
+		return fmt.Errorf("wait: %w: %d of %d replicas acknowledged the writes within %s",
+			ErrUnavailable, got, n, timeout)
+	}
+	return nil
+}
+
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {

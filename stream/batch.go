@@ -42,35 +42,66 @@ func (p *Pipeline) Process(ctx context.Context, dec *mde.Decoder, msgs []*kgo.Re
 		p.collect(ctx, dec, m, &b)
 	}
 	now := p.Clock.Now()
-
-	// Certificate rows go first, so that a row in the same fetch as a
-	// connection exempts it.
-	var signed []state.Signed
-	if err := p.retry(ctx, "sign", func() (err error) {
-		signed, err = p.Store.MarkSigned(ctx, now, b.certs)
-		return err
-	}); err != nil {
+	var w written
+	if err := p.replicated(ctx, func() error { return p.write(ctx, now, &b, &w) }); err != nil {
 		return err
 	}
-	var applied []state.Applied
-	if err := p.retry(ctx, "apply", func() (err error) {
-		applied, err = p.Store.Apply(ctx, now, b.events)
-		return err
-	}); err != nil {
-		return err
-	}
-	due, updates := p.outcomes(ctx, b.events, applied)
-	if err := p.retry(ctx, "schedule", func() error { return p.Store.Schedule(ctx, due) }); err != nil {
-		return err
-	}
-	if len(due) > 0 {
+	p.count(ctx, b.events, w.applied)
+	if len(w.due) > 0 {
 		select {
 		case p.wake <- struct{}{}:
 		default:
 		}
 	}
-	closes := p.closes(b.certs, signed)
-	return p.publish(ctx, now, updates, closes, b.letters)
+	closes := p.closes(b.certs, w.signed)
+	return p.publish(ctx, now, w.updates, closes, b.letters)
+}
+
+// written is what a batch's state writes did.
+type written struct {
+	signed  []state.Signed
+	applied []state.Applied
+	due     []state.Due
+	updates []state.Update
+}
+
+// write records a batch's certificate rows and events in Redis and
+// schedules the hashes that qualified. Writing a batch again is harmless:
+// positions already applied are re-reads, and scheduling is idempotent.
+func (p *Pipeline) write(ctx context.Context, now time.Time, b *batch, w *written) error {
+	// Certificate rows go first, so that a row in the same fetch as a
+	// connection exempts it.
+	if err := p.retry(ctx, "sign", func() (err error) {
+		w.signed, err = p.Store.MarkSigned(ctx, now, b.certs)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := p.retry(ctx, "apply", func() (err error) {
+		w.applied, err = p.Store.Apply(ctx, now, b.events)
+		return err
+	}); err != nil {
+		return err
+	}
+	w.due, w.updates = p.outcomes(b.events, w.applied)
+	return p.retry(ctx, "schedule", func() error { return p.Store.Schedule(ctx, w.due) })
+}
+
+// replicated runs write and, with Options.WaitReplicas, waits until enough
+// replicas acknowledge what it wrote. When they do not within the timeout,
+// for example because the master died and a replica that lacks the writes
+// took over, write runs again: nothing is committed before the writes are
+// on the replicas.
+func (p *Pipeline) replicated(ctx context.Context, write func() error) error {
+	if p.opt.WaitReplicas <= 0 {
+		return write()
+	}
+	return p.retry(ctx, "replicate", func() error {
+		if err := write(); err != nil {
+			return err
+		}
+		return p.Store.WaitReplicas(ctx, p.opt.WaitReplicas, p.opt.WaitTimeout)
+	})
 }
 
 // collect decodes one message into b. Nothing here talks to Redis.

@@ -16,25 +16,31 @@ type hashRef struct {
 
 var outcomeNames = [...]string{"counted", "exempt", "reread", "duplicate"}
 
+// count records what the state did with each candidate in the metrics and
+// the statistics, and caches the exemptions it found.
+func (p *Pipeline) count(ctx context.Context, events []state.Event, applied []state.Applied) {
+	for i, a := range applied {
+		p.Metrics.with(p.Metrics.outcomes, ctx, "outcome", outcomeNames[a.Outcome], 1)
+		switch a.Outcome {
+		case state.Exempt:
+			p.Stats.Exempted.Add(1)
+			p.certs.Add(events[i].SHA1, a.CertTime.Add(p.opt.Lookback))
+		case state.Counted:
+			p.Stats.Counted.Add(1)
+		}
+	}
+}
+
 // outcomes reads what the state did with each candidate: hashes to schedule
 // for their first alert, and hashes whose open episode gained a device.
-func (p *Pipeline) outcomes(ctx context.Context, events []state.Event, applied []state.Applied) ([]state.Due, []state.Update) {
+func (p *Pipeline) outcomes(events []state.Event, applied []state.Applied) ([]state.Due, []state.Update) {
 	var due []state.Due
 	var updates []state.Update
 	seen := map[hashRef]bool{}
 	for i, a := range applied {
 		e := &events[i]
-		p.Metrics.with(p.Metrics.outcomes, ctx, "outcome", outcomeNames[a.Outcome], 1)
 		ref := hashRef{e.Tenant, e.SHA1}
-		switch a.Outcome {
-		case state.Exempt:
-			p.Stats.Exempted.Add(1)
-		case state.Counted:
-			p.Stats.Counted.Add(1)
-		}
 		switch {
-		case a.Outcome == state.Exempt:
-			p.certs.Add(e.SHA1, a.CertTime.Add(p.opt.Lookback))
 		case a.Status == state.StatusPending && !seen[ref]:
 			// Also after a re-read: the crash may have come before the
 			// hash was scheduled, and scheduling twice is harmless.

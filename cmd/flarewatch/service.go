@@ -121,6 +121,8 @@ func pipelineOptions(cfg config.Config) stream.Options {
 	o.Lookback = cfg.Rule.Lookback.Std()
 	o.MaxPrevalence = cfg.Rule.MaxPrevalence
 	o.MaxListItems = cfg.Rule.MaxListItems
+	o.WaitReplicas = cfg.Redis.WaitReplicas
+	o.WaitTimeout = cfg.Redis.WaitTimeout.Std()
 	return o
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,7 @@ const (
 	redisStandalone redisKind = iota // the testenv standalone Redis
 	redisCluster                     // the testenv three-master Redis Cluster
 	redisOwn                         // a redis-server of the scenario's own, to stop and start
+	redisSentinel                    // a master, a replica and a sentinel of the scenario's own
 )
 
 // env is one scenario's world: its topics, group, Redis namespace,
@@ -58,7 +60,9 @@ type env struct {
 	ns         string
 	redisMode  string
 	redisAddrs []string
-	own        *redisServer
+	own        *redisServer // redisOwn's server, redisSentinel's first master
+	replica    *redisServer
+	sentinel   *redis.SentinelClient
 
 	produced chan error
 
@@ -134,6 +138,19 @@ func (e *env) setupRedis(kind redisKind) {
 		e.rdb, e.redisMode = c, string(config.RedisStandalone)
 		e.redisAddrs = []string{e.own.addr()}
 		prefix = "t" + randomHex(6) + ":"
+	case redisSentinel:
+		e.own = startRedisServer(t, filepath.Join(e.dir, "redis-master"))
+		e.replica = startRedisServer(t, filepath.Join(e.dir, "redis-replica"),
+			"--replicaof", "127.0.0.1", strconv.Itoa(e.own.port))
+		sentinel := startSentinel(t, filepath.Join(e.dir, "sentinel"), e.own)
+		c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: sentinelMaster,
+			SentinelAddrs: []string{sentinel.addr()}})
+		t.Cleanup(func() { _ = c.Close() })
+		e.rdb, e.redisMode = c, string(config.RedisSentinel)
+		e.redisAddrs = []string{sentinel.addr()}
+		e.sentinel = redis.NewSentinelClient(&redis.Options{Addr: sentinel.addr()})
+		t.Cleanup(func() { _ = e.sentinel.Close() })
+		prefix = "t" + randomHex(6) + ":"
 	}
 	e.ns = strings.TrimSuffix(prefix, ":")
 }
@@ -163,6 +180,10 @@ func (e *env) procEnv(id string) []string {
 		{"metrics.listen", ""},
 		{"shutdown_timeout", shutdownTimeout.String()},
 		{"log.level", logLevel()},
+	}
+	if e.redisMode == string(config.RedisSentinel) {
+		set = append(set, [2]string{"redis.master_name", sentinelMaster},
+			[2]string{"redis.wait_replicas", "1"}, [2]string{"redis.wait_timeout", "500ms"})
 	}
 	for _, s := range set {
 		out = append(out, config.EnvName(s[0])+"="+s[1])

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ func TestFaults(t *testing.T) {
 			poison: []string{poison2MB, poison1MiB}, settle: 90 * time.Second},
 		{name: "rebalance storm", seed: 7, pace: 40 * time.Second, fault: rebalanceStorm},
 		{name: "Redis Cluster", seed: 8, redis: redisCluster},
+		{name: "Sentinel failover", seed: 10, pace: 30 * time.Second, redis: redisSentinel,
+			fault: sentinelFailover},
 		{name: "flood 50k hashes", seed: 9, pace: 30 * time.Second, flood: 50000, rssMiB: 256},
 	} {
 		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
@@ -143,6 +146,69 @@ func redisDown(e *env) {
 	e.note("Redis down %s at %d%% committed: %d partition(s) committed work finished before the "+
 		"stop within %s, then %d checks with offsets unchanged, no process exited, %d messages waiting",
 		time.Since(stopped).Round(time.Second), at, moved, redisSettle, checks, sum(lags))
+}
+
+// sentinelFailover kills the Redis master with SIGKILL once 30% of the
+// input is committed. The sentinel promotes the replica; the processes,
+// which wait for a replica to acknowledge each fetch's writes
+// (redis.wait_replicas 1), write again what the replica lacks and commit
+// nothing until a replica acknowledges, which the old master does once it
+// is started again and the sentinel has made it the new master's replica.
+func sentinelFailover(e *env) {
+	at := e.waitCommitted(0.3, time.Minute)
+	killed := time.Now()
+	if err := e.own.kill(); err != nil {
+		e.fail("kill the redis master: %v", err)
+	}
+	e.logf("redis master killed at %d%% committed", at)
+	promoted := false
+	for time.Since(killed) < time.Minute {
+		ctx, cancel := opCtx()
+		addr, err := e.sentinel.GetMasterAddrByName(ctx, sentinelMaster).Result()
+		cancel()
+		if err == nil && len(addr) == 2 && addr[1] == strconv.Itoa(e.replica.port) {
+			promoted = true
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !promoted {
+		e.fail("the sentinel did not promote the replica within a minute")
+		return
+	}
+	failover := time.Since(killed)
+	e.logf("replica promoted after %s", failover.Round(time.Millisecond))
+	if n := len(e.running()); n != processes {
+		e.fail("%d of %d processes run after the failover", n, processes)
+	}
+	pre, _ := e.committed()
+	if err := e.own.start(); err != nil {
+		e.fail("start the old master again: %v", err)
+	}
+	e.logf("old master started again, to become a replica")
+	var rejoined time.Duration
+	for time.Since(killed) < 2*time.Minute && rejoined == 0 {
+		time.Sleep(100 * time.Millisecond)
+		ctx, cancel := opCtx()
+		info, err := e.rdb.Info(ctx, "replication").Result()
+		cancel()
+		if err == nil && strings.Contains(info, "connected_slaves:1") &&
+			strings.Contains(info, ",state=online,") {
+			rejoined = time.Since(killed)
+		}
+	}
+	if rejoined == 0 {
+		e.fail("the old master did not come back as a replica within two minutes")
+		return
+	}
+	// Logged for the record: offsets that moved meanwhile belong to work
+	// a replica acknowledged before the kill, or after the rejoin.
+	post, _ := e.committed()
+	e.logf("old master is the new master's replica %s after the kill; committed before %v, "+
+		"when it rejoined %v", rejoined.Round(time.Millisecond), pre, post)
+	e.note("master killed at %d%% committed, replica promoted %s later, old master back as its "+
+		"replica %s after the kill; redis.wait_replicas 1", at, failover.Round(100*time.Millisecond),
+		rejoined.Round(100*time.Millisecond))
 }
 
 // kafkaDown is how long kafkaRestart keeps the broker stopped.

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -25,13 +26,15 @@ type redisServer struct {
 	bin  string
 	dir  string
 	port int
+	args []string // after the port and data settings: --replicaof, or a sentinel's
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// startRedisServer starts the server; it is stopped when the test ends.
-// Without redis-server on PATH the test is skipped, or fails under CI.
-func startRedisServer(t *testing.T, dir string) *redisServer {
+// startRedisServer starts the server, with args added to its command line;
+// it is stopped when the test ends. Without redis-server on PATH the test
+// is skipped, or fails under CI.
+func startRedisServer(t *testing.T, dir string, args ...string) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -47,7 +50,7 @@ func startRedisServer(t *testing.T, dir string) *redisServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &redisServer{t: t, bin: bin, dir: dir, port: port}
+	r := &redisServer{t: t, bin: bin, dir: dir, port: port, args: args}
 	if err := r.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +62,19 @@ func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port)
 
 // start runs the server on its data folder and waits until it answers.
 func (r *redisServer) start() error {
-	r.cmd = exec.Command(r.bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
+	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
 		"--dir", r.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--daemonize", "no", "--logfile", filepath.Join(r.dir, "redis.log"))
+		"--daemonize", "no", "--logfile", filepath.Join(r.dir, "redis.log")}
+	if len(r.args) > 0 && r.args[0] == "--sentinel" {
+		// A sentinel keeps its state in a configuration file it rewrites,
+		// named first on the command line.
+		args = append([]string{filepath.Join(r.dir, "sentinel.conf")}, r.args...)
+		args = append(args, "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
+			"--dir", r.dir, "--daemonize", "no", "--logfile", filepath.Join(r.dir, "redis.log"))
+	} else {
+		args = append(args, r.args...)
+	}
+	r.cmd = exec.Command(r.bin, args...)
 	if err := r.cmd.Start(); err != nil {
 		return err
 	}
@@ -84,6 +97,35 @@ func (r *redisServer) start() error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("redis-server on " + r.addr() + " does not answer PING")
+}
+
+// startSentinel starts a Redis Sentinel that monitors master as
+// sentinelMaster, with a quorum of one and a failover after a second
+// without an answer.
+func startSentinel(t *testing.T, dir string, master *redisServer) *redisServer {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d 1\n"+
+		"sentinel down-after-milliseconds %[1]s 1000\n"+
+		"sentinel failover-timeout %[1]s 10000\n", sentinelMaster, master.port)
+	if err := os.WriteFile(filepath.Join(dir, "sentinel.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startRedisServer(t, dir, "--sentinel")
+}
+
+// sentinelMaster is the name the sentinel knows the scenario's master by.
+const sentinelMaster = "fw"
+
+// kill stops the server with SIGKILL, as a crashed host would, and waits.
+func (r *redisServer) kill() error {
+	if err := r.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	<-r.done
+	return nil
 }
 
 // stop shuts the server down with SIGTERM and waits for it.
