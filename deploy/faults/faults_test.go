@@ -148,19 +148,33 @@ func redisDown(e *env) {
 		time.Since(stopped).Round(time.Second), at, moved, redisSettle, checks, sum(lags))
 }
 
-// sentinelFailover kills the Redis master with SIGKILL once 30% of the
-// input is committed. The sentinel promotes the replica; the processes,
-// which wait for a replica to acknowledge each fetch's writes
-// (redis.wait_replicas 1), write again what the replica lacks and commit
-// nothing until a replica acknowledges, which the old master does once it
-// is started again and the sentinel has made it the new master's replica.
+// replicaBehind is how long sentinelFailover holds the replica back before
+// the master dies: the writes of that time exist on the master only.
+const replicaBehind = 3 * time.Second
+
+// sentinelFailover stops the replica (SIGSTOP) once 30% of the input is
+// committed, so that the master takes writes the replica lacks, then kills
+// the master with SIGKILL and lets the replica go on. The sentinel
+// promotes the replica, without those writes. The processes, which wait
+// for a replica to acknowledge each fetch's writes (redis.wait_replicas 1),
+// committed nothing meanwhile: they write again what the replica lacks,
+// and commit once a replica acknowledges, which the old master does when
+// it is started again and the sentinel has made it the new master's
+// replica. Without the wait, the counts of those seconds would be lost.
 func sentinelFailover(e *env) {
 	at := e.waitCommitted(0.3, time.Minute)
+	if err := e.replica.pause(); err != nil {
+		e.fail("pause the replica: %v", err)
+	}
+	time.Sleep(replicaBehind)
 	killed := time.Now()
 	if err := e.own.kill(); err != nil {
 		e.fail("kill the redis master: %v", err)
 	}
-	e.logf("redis master killed at %d%% committed", at)
+	if err := e.replica.resume(); err != nil {
+		e.fail("resume the replica: %v", err)
+	}
+	e.logf("replica paused at %d%% committed, master killed %s later", at, replicaBehind)
 	promoted := false
 	for time.Since(killed) < time.Minute {
 		ctx, cancel := opCtx()
@@ -206,9 +220,9 @@ func sentinelFailover(e *env) {
 	post, _ := e.committed()
 	e.logf("old master is the new master's replica %s after the kill; committed before %v, "+
 		"when it rejoined %v", rejoined.Round(time.Millisecond), pre, post)
-	e.note("master killed at %d%% committed, replica promoted %s later, old master back as its "+
-		"replica %s after the kill; redis.wait_replicas 1", at, failover.Round(100*time.Millisecond),
-		rejoined.Round(100*time.Millisecond))
+	e.note("replica paused at %d%% committed, master killed %s later, replica promoted %s after "+
+		"the kill, old master back as its replica %s after it; redis.wait_replicas 1", at,
+		replicaBehind, failover.Round(100*time.Millisecond), rejoined.Round(100*time.Millisecond))
 }
 
 // kafkaDown is how long kafkaRestart keeps the broker stopped.

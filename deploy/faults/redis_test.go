@@ -119,6 +119,13 @@ func startSentinel(t *testing.T, dir string, master *redisServer) *redisServer {
 // sentinelMaster is the name the sentinel knows the scenario's master by.
 const sentinelMaster = "fw"
 
+// pause stops the server with SIGSTOP: it holds its connections and
+// answers nothing, as a replica behind a congested link would.
+func (r *redisServer) pause() error { return r.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// resume undoes pause.
+func (r *redisServer) resume() error { return r.cmd.Process.Signal(syscall.SIGCONT) }
+
 // kill stops the server with SIGKILL, as a crashed host would, and waits.
 func (r *redisServer) kill() error {
 	if err := r.cmd.Process.Kill(); err != nil {
