@@ -53,8 +53,9 @@ demo:
 
 ## faults: the fault suite of deploy/faults (build tag faults) against the
 #  real services: kill -9, rolling SIGTERM, Redis stopped, Kafka restarted,
-#  poison messages, a rebalance storm, Redis Cluster, a flood of hashes; it
-#  prints a table of the results. It runs `testenv.sh up` first; when
+#  poison messages, a rebalance storm, Redis Cluster, a Sentinel failover,
+#  a flood of hashes; it prints a table of the results. It runs
+#  `testenv.sh up` first; when
 #  something was down before, it takes everything down again at the end (as
 #  `make test` does), otherwise it leaves the running services alone.
 .PHONY: faults

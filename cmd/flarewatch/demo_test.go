@@ -39,6 +39,35 @@ func TestDemoSyntheticMessage(t *testing.T) {
 	}
 }
 
+// The demo over its bundled traffic alerts as the README says: 7 creates
+// under the default profile, the 3 ordinary planted positives under
+// kql-parity, and nothing else.
+func TestDemoBundled(t *testing.T) {
+	for profile, want := range map[string]int{"default": 7, "kql-parity": 3} {
+		out := captureStdout(t, func() {
+			c := &demoCmd{Profile: profile, Partitions: 3, Timeout: defaultDemoTimeout}
+			if err := c.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+		creates := map[string]bool{}
+		sc := bufio.NewScanner(strings.NewReader(out))
+		for sc.Scan() {
+			var a sinks.Alert
+			if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+				t.Fatalf("alert line %q: %v", sc.Text(), err)
+			}
+			if a.Activity != sinks.ActivityCreate {
+				t.Errorf("%s: a %s alert for %s", profile, a.Activity, a.SHA1)
+			}
+			creates[a.SHA1] = true
+		}
+		if len(creates) != want {
+			t.Errorf("%s: creates for %d hashes, want %d", profile, len(creates), want)
+		}
+	}
+}
+
 // captureStdout runs fn with os.Stdout redirected and returns what it wrote.
 func captureStdout(t *testing.T, fn func()) string {
 	t.Helper()
