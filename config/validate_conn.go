@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"fmt"
 	"math"
 	"slices"
@@ -192,8 +194,11 @@ func (r Redis) validate(p *problems) {
 	case r.WaitReplicas > 0 && r.Mode == RedisCluster:
 		p.add("redis.wait_replicas", "%d, but WAIT reaches one node of a Redis Cluster, not the "+
 			"masters of the keys written: set 0, or use standalone or sentinel mode", r.WaitReplicas)
-	case r.WaitReplicas > 0 && r.WaitTimeout <= 0:
-		p.add("redis.wait_timeout", "must be positive with redis.wait_replicas, got %s", r.WaitTimeout)
+	case r.WaitReplicas > 0 && (r.WaitTimeout <= 0 || r.WaitTimeout > Duration(2*time.Second)):
+		// The WAIT ends a pipeline, whose reply must come within the
+		// client's 3 s read timeout.
+		p.add("redis.wait_timeout", "must be above 0 and at most 2s with redis.wait_replicas, got %s",
+			r.WaitTimeout)
 	}
 
 	// The key layout is namespace:{sha1}:kind, with the braces as the

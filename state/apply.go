@@ -139,7 +139,7 @@ func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]App
 	cutoff, oldest := s.window(now)
 	ttl := itoa(s.stateTTL())
 	calls := s.calls(len(events), func(i int) string { return events[i].SHA1 })
-	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.runReplicated(ctx, func(p redis.Pipeliner) error {
 		for _, call := range calls {
 			keys := make([]string, 0, 8*len(call))
 			args := []any{oldest, cutoff, ttl, s.opt.DedupWindow.Milliseconds(),
@@ -151,7 +151,7 @@ func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]App
 				bucketEnd := time.UnixMilli(b).Add(s.opt.Bucket + s.opt.Lookback)
 				keys = append(keys, hk.Cert, hk.Totals, hk.Bucket(b), hk.Buckets, hk.Offsets,
 					hk.Seen(b), hk.Episode, hk.Episodes)
-				args = append(args, 9+2*len(e.Samples), e.Partition, e.Position, e.ID, e.Group.String(),
+				args = append(args, 9+2*len(e.Samples), e.Partition, positionArg(e.Position), e.ID, e.Group.String(),
 					e.Time.UnixMilli(), b, ttlUntil(now, bucketEnd), e.Group.DeviceID, e.Tenant)
 				for _, smp := range e.Samples {
 					args = append(args, smp[0], smp[1])
@@ -179,6 +179,10 @@ func (s *Store) Apply(ctx context.Context, now time.Time, events []Event) ([]App
 	}
 	return out, nil
 }
+
+// positionArg renders a position as the apply script compares it: 20
+// digits, so that text order is number order for every int64 >= 0.
+func positionArg(pos int64) string { return fmt.Sprintf("%020d", pos) }
 
 // callReplies returns the replies of a batched script call, one per item.
 func callReplies(cmd redis.Cmder, items int, op string) ([]any, error) {

@@ -50,7 +50,7 @@ func (s *Store) MarkSigned(ctx context.Context, now time.Time, rows []CertRow) (
 		return nil, nil
 	}
 	calls := s.calls(len(live), func(i int) string { return live[i].SHA1 })
-	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.runReplicated(ctx, func(p redis.Pipeliner) error {
 		for _, call := range calls {
 			keys := make([]string, 0, 3*len(call))
 			args := make([]any, 0, 3*len(call))

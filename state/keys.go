@@ -11,6 +11,7 @@
 package state
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 )
@@ -35,15 +36,27 @@ func (k Keys) Pending() string { return k.ns + ":{pending}" }
 
 // Cert is a hash's certificate key. It is shared by all tenants: a signature
 // belongs to the file, not to the customer.
-func (k Keys) Cert(sha1 string) string { return k.ns + ":{" + sha1 + "}:cert" }
+func (k Keys) Cert(sha1 string) string { return k.ns + ":{" + tag(sha1) + "}:cert" }
 
 // Episodes is a hash's index of its episodes in every tenant scope: tenant
 // -> episode key. A certificate row, which signs the file for everyone,
 // ends them all.
-func (k Keys) Episodes(sha1 string) string { return k.ns + ":{" + sha1 + "}:eps" }
+func (k Keys) Episodes(sha1 string) string { return k.ns + ":{" + tag(sha1) + "}:eps" }
 
 // Profile is a hash's cached FileProfile answer, shared by all tenants.
-func (k Keys) Profile(sha1 string) string { return k.ns + ":{" + sha1 + "}:profile" }
+func (k Keys) Profile(sha1 string) string { return k.ns + ":{" + tag(sha1) + "}:profile" }
+
+// tag returns what stands for a hash between a key's braces: the hash
+// itself, or, when it holds a brace (under kql-parity an event's hash is
+// any non-empty text) or starts with '~', '~' and its bytes in hex. A brace
+// inside would end the hash tag early and scatter the hash's keys over
+// Redis Cluster slots.
+func tag(sha1 string) string {
+	if !strings.ContainsAny(sha1, "{}") && !strings.HasPrefix(sha1, "~") {
+		return sha1
+	}
+	return "~" + hex.EncodeToString([]byte(sha1))
+}
 
 // Hash returns the keys of one hash in one tenant scope ("" when shared).
 func (k Keys) Hash(tenant, sha1 string) HashKeys {
@@ -54,17 +67,17 @@ func (k Keys) Hash(tenant, sha1 string) HashKeys {
 		b.WriteString(tenant)
 	}
 	b.WriteString(":{")
-	b.WriteString(sha1)
+	b.WriteString(tag(sha1))
 	b.WriteString("}:")
 	p := b.String()
 	return HashKeys{
 		Cert:     k.Cert(sha1),
 		Episodes: k.Episodes(sha1),
-		Totals:  p + "g",
-		Buckets: p + "b",
-		Offsets: p + "off",
-		Episode: p + "ep",
-		prefix:  p,
+		Totals:   p + "g",
+		Buckets:  p + "b",
+		Offsets:  p + "off",
+		Episode:  p + "ep",
+		prefix:   p,
 	}
 }
 
@@ -72,11 +85,11 @@ func (k Keys) Hash(tenant, sha1 string) HashKeys {
 type HashKeys struct {
 	Cert     string // newest certificate time, unix ms
 	Episodes string // hash: tenant -> episode key, for every tenant scope
-	Totals  string // hash: per-group counts over the window, per-device first and last seen
-	Buckets string // sorted set: start of each counter bucket in the window
-	Offsets string // hash: per input partition, the last position applied
-	Episode string // hash: the alert episode
-	prefix  string
+	Totals   string // hash: per-group counts over the window, per-device first and last seen
+	Buckets  string // sorted set: start of each counter bucket in the window
+	Offsets  string // hash: per input partition, the last position applied
+	Episode  string // hash: the alert episode
+	prefix   string
 }
 
 // Bucket is the counter bucket starting at startMs.

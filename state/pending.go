@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -25,13 +26,13 @@ func (s *Store) Schedule(ctx context.Context, due []Due) error {
 		z[i] = redis.Z{Score: float64(d.At.UnixMilli()), Member: PendingMember(d.Tenant, d.SHA1)}
 	}
 	key := s.keys.Pending()
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.runReplicated(ctx, func(p redis.Pipeliner) error {
 		p.ZAddNX(ctx, key, z...)
 		p.PExpire(ctx, key, time.Duration(s.stateTTL())*time.Millisecond)
 		return nil
 	})
 	if err != nil {
-		return unavailable("schedule", err)
+		return fmt.Errorf("schedule: %w", err)
 	}
 	return nil
 }

@@ -47,6 +47,15 @@ var applyScript = redis.NewScript(slideLua + `
 local oldest, cutoff, ttl, dedup_ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local update_ms, max_samples = tonumber(ARGV[5]), tonumber(ARGV[6])
 
+-- later tells whether position p comes after position last. Positions are
+-- 63-bit integers, beyond a Lua number's 53 exact bits, so they are sent
+-- as 20 digits and compared as text; a stored value of another width, as
+-- older versions wrote, is compared as a number.
+local function later(p, last)
+  if #p == #last then return p > last end
+  return tonumber(p) > tonumber(last)
+end
+
 local function apply(k, a, n)
   local cert_key, totals, bucket, buckets = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local offsets, seen, ep, episodes = KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
@@ -65,7 +74,7 @@ local function apply(k, a, n)
   end
 
   local last = redis.call('HGET', offsets, partition)
-  if last and tonumber(position) <= tonumber(last) then return reply(2, 0) end
+  if last and not later(position, last) then return reply(2, 0) end
   redis.call('HSET', offsets, partition, position)
   redis.call('PEXPIRE', offsets, ttl)
 
@@ -88,8 +97,6 @@ local function apply(k, a, n)
   if episode_over(st) then
     redis.call('DEL', ep)
     redis.call('HSET', ep, 'status', 'pending', 'start', ts)
-    redis.call('HSET', episodes, tenant, ep)
-    redis.call('PEXPIRE', episodes, ttl)
   elseif st == 'pending' then
     if ts < tonumber(redis.call('HGET', ep, 'start')) then
       redis.call('HSET', ep, 'start', ts)
@@ -110,6 +117,9 @@ local function apply(k, a, n)
     end
   end
   redis.call('PEXPIRE', ep, ttl)
+  -- The index lives as long as the episodes it lists.
+  redis.call('HSET', episodes, tenant, ep)
+  redis.call('PEXPIRE', episodes, ttl)
   return reply(0, newdev)
 end
 

@@ -21,6 +21,14 @@ type Options struct {
 	DedupWindow    time.Duration // how long source duplicates are remembered
 	UpdateInterval time.Duration // at most one update alert per hash per interval
 	MaxSamples     int           // cap on each sample list of an episode
+
+	// WaitReplicas, when above 0, has each pipeline of state writes end
+	// with WAIT: the writes count once that many replicas acknowledge them
+	// within WaitTimeout, and are an ErrUnavailable otherwise, to be
+	// written again. WAIT covers the writes of the connection it is sent
+	// on, which is the pipeline's. Single server (and Sentinel) only.
+	WaitReplicas int
+	WaitTimeout  time.Duration
 }
 
 // Store is the Redis-backed state. It is safe for concurrent use.
@@ -86,29 +94,6 @@ func (s *Store) LoadScripts(ctx context.Context) error {
 		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
 			return unavailable("load scripts", err)
 		}
-	}
-	return nil
-}
-
-// WaitReplicas blocks until n replicas have acknowledged every write this
-// connection's server took before, or timeout passes; fewer than n is an
-// ErrUnavailable, so that the caller writes again. go-redis sends WAIT on
-// a pooled connection, and a server's replication stream is one for all
-// its connections: the writes of the calls before are covered.
-func (s *Store) WaitReplicas(ctx context.Context, n int, timeout time.Duration) error {
-	w, ok := s.rdb.(interface {
-		Wait(ctx context.Context, n int, timeout time.Duration) *redis.IntCmd
-	})
-	if !ok || s.cluster {
-		return errors.New("wait: WAIT needs a single server, not a Redis Cluster")
-	}
-	got, err := w.Wait(ctx, n, timeout).Result()
-	if err != nil {
-		return unavailable("wait", err)
-	}
-	if got < int64(n) {
-		return fmt.Errorf("wait: %w: %d of %d replicas acknowledged the writes within %s",
-			ErrUnavailable, got, n, timeout)
 	}
 	return nil
 }
@@ -195,4 +180,35 @@ func (s *Store) runPipelined(ctx context.Context, queue func(redis.Pipeliner) er
 		}
 		return nil, unavailable("pipeline", err)
 	}
+}
+
+// runReplicated is runPipelined for state writes: with Options.WaitReplicas
+// the pipeline ends with WAIT, on its own connection, and fewer replicas
+// than asked is an ErrUnavailable. The WAIT's reply is not among the
+// commands returned.
+func (s *Store) runReplicated(ctx context.Context, queue func(redis.Pipeliner) error) ([]redis.Cmder, error) {
+	n := s.opt.WaitReplicas
+	if n <= 0 {
+		return s.runPipelined(ctx, queue)
+	}
+	var wait *redis.IntCmd
+	cmds, err := s.runPipelined(ctx, func(p redis.Pipeliner) error {
+		if err := queue(p); err != nil {
+			return err
+		}
+		wait = redis.NewIntCmd(ctx, "wait", n, s.opt.WaitTimeout.Milliseconds())
+		return p.Process(ctx, wait)
+	})
+	if err != nil {
+		return nil, err
+	}
+	got, err := wait.Result()
+	if err != nil {
+		return nil, unavailable("wait", err)
+	}
+	if got < int64(n) {
+		return nil, fmt.Errorf("wait: %w: %d of %d replicas acknowledged the writes within %s",
+			ErrUnavailable, got, n, s.opt.WaitTimeout)
+	}
+	return cmds[:len(cmds)-1], nil
 }

@@ -43,7 +43,7 @@ func (p *Pipeline) Process(ctx context.Context, dec *mde.Decoder, msgs []*kgo.Re
 	}
 	now := p.Clock.Now()
 	var w written
-	if err := p.replicated(ctx, func() error { return p.write(ctx, now, &b, &w) }); err != nil {
+	if err := p.write(ctx, now, &b, &w); err != nil {
 		return err
 	}
 	p.count(ctx, b.events, w.applied)
@@ -66,8 +66,11 @@ type written struct {
 }
 
 // write records a batch's certificate rows and events in Redis and
-// schedules the hashes that qualified. Writing a batch again is harmless:
-// positions already applied are re-reads, and scheduling is idempotent.
+// schedules the hashes that qualified. With redis.wait_replicas each step
+// is retried until replicas acknowledge its writes (state.Options), so
+// that a failover to a replica loses nothing the commit covers. Writing a
+// step again is harmless: positions already applied are re-reads, and
+// scheduling is idempotent.
 func (p *Pipeline) write(ctx context.Context, now time.Time, b *batch, w *written) error {
 	// Certificate rows go first, so that a row in the same fetch as a
 	// connection exempts it.
@@ -85,23 +88,6 @@ func (p *Pipeline) write(ctx context.Context, now time.Time, b *batch, w *writte
 	}
 	w.due, w.updates = p.outcomes(b.events, w.applied)
 	return p.retry(ctx, "schedule", func() error { return p.Store.Schedule(ctx, w.due) })
-}
-
-// replicated runs write and, with Options.WaitReplicas, waits until enough
-// replicas acknowledge what it wrote. When they do not within the timeout,
-// for example because the master died and a replica that lacks the writes
-// took over, write runs again: nothing is committed before the writes are
-// on the replicas.
-func (p *Pipeline) replicated(ctx context.Context, write func() error) error {
-	if p.opt.WaitReplicas <= 0 {
-		return write()
-	}
-	return p.retry(ctx, "replicate", func() error {
-		if err := write(); err != nil {
-			return err
-		}
-		return p.Store.WaitReplicas(ctx, p.opt.WaitReplicas, p.opt.WaitTimeout)
-	})
 }
 
 // collect decodes one message into b. Nothing here talks to Redis.

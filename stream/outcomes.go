@@ -59,15 +59,19 @@ func (p *Pipeline) outcomes(events []state.Event, applied []state.Applied) ([]st
 }
 
 // closes feeds every certificate row to the local certificate cache, and
-// returns the open alerts the rows end.
+// returns the open alerts the rows end, each once however many rows of
+// the batch end it.
 func (p *Pipeline) closes(rows []state.CertRow, signed []state.Signed) []hashRef {
 	for _, r := range rows {
 		p.certs.Add(r.SHA1, r.Time.Add(p.opt.Lookback))
 	}
 	var out []hashRef
+	seen := map[hashRef]bool{}
 	for _, s := range signed {
-		if s.Action == state.SignClose {
-			out = append(out, hashRef{s.Tenant, s.SHA1})
+		ref := hashRef{s.Tenant, s.SHA1}
+		if s.Action == state.SignClose && !seen[ref] {
+			seen[ref] = true
+			out = append(out, ref)
 		}
 	}
 	return out

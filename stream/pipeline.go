@@ -31,12 +31,6 @@ type Options struct {
 	// source offset where the whole of it stays. A dead letter must fit
 	// the producer's and the broker's limits, or the partition would stop.
 	DeadLetterMaxBytes int
-	// WaitReplicas, when above 0, is how many replicas must acknowledge a
-	// fetch's state writes, within WaitTimeout, before its alerts go out
-	// and its offsets are committed; the writes are made again until they
-	// do (see Process).
-	WaitReplicas int
-	WaitTimeout  time.Duration
 }
 
 // DefaultOptions returns the options of the default configuration.

@@ -80,7 +80,7 @@ func (s *service) setup(ctx context.Context, cfg config.Config, o serviceOptions
 			return fmt.Errorf("create topics: %w", err)
 		}
 	}
-	st := state.New(s.rdb, cfg.Redis.Namespace, stateOptions(cfg.Rule))
+	st := state.New(s.rdb, cfg.Redis.Namespace, stateOptions(cfg))
 	if err := st.LoadScripts(ctx); err != nil {
 		return err
 	}
@@ -105,13 +105,16 @@ func (s *service) setup(ctx context.Context, cfg config.Config, o serviceOptions
 	return nil
 }
 
-func stateOptions(r config.Rule) state.Options {
+func stateOptions(cfg config.Config) state.Options {
+	r := cfg.Rule
 	return state.Options{
 		Lookback:       r.Lookback.Std(),
 		Bucket:         r.Bucket.Std(),
 		DedupWindow:    r.DedupWindow.Std(),
 		UpdateInterval: r.UpdateInterval.Std(),
 		MaxSamples:     r.MaxListItems,
+		WaitReplicas:   cfg.Redis.WaitReplicas,
+		WaitTimeout:    cfg.Redis.WaitTimeout.Std(),
 	}
 }
 
@@ -121,8 +124,6 @@ func pipelineOptions(cfg config.Config) stream.Options {
 	o.Lookback = cfg.Rule.Lookback.Std()
 	o.MaxPrevalence = cfg.Rule.MaxPrevalence
 	o.MaxListItems = cfg.Rule.MaxListItems
-	o.WaitReplicas = cfg.Redis.WaitReplicas
-	o.WaitTimeout = cfg.Redis.WaitTimeout.Std()
 	return o
 }
 
