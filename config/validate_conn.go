@@ -1,12 +1,11 @@
 package config
 
 import (
-	"time"
-
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 func (k Kafka) validate(p *problems, sinks Sinks) {
