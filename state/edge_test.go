@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -194,10 +195,10 @@ func TestOwedUpdate(t *testing.T) {
 }
 
 // Apply accepts the positions the stream builds, offset<<20 | index, for
-// every Kafka offset. A position is a 63-bit integer, but the script
-// compares positions as Lua numbers, doubles: past 2^53, offset 2^33 and
-// up, positions of one message's records round to the same number and
-// the second record reads as a re-read of the first.
+// every Kafka offset. A position is a 63-bit integer: compared as Lua
+// numbers, doubles, positions of one message's records would round to the
+// same number from offset 2^33 on, and the second record read as a re-read
+// of the first.
 func TestPositionPrecision(t *testing.T) {
 	rdb, ns := testenv.RedisNS(t)
 	s := newStoreOn(t, rdb, ns+"pos", testOptions)
@@ -296,6 +297,34 @@ func TestOddHashOnCluster(t *testing.T) {
 	for _, h := range []string{"}x", "{", "a{b}c", "}"} {
 		if _, err := s.Apply(ctx, now, []Event{edgeEvent("", h, "d1", 1, now)}); err != nil {
 			t.Errorf("Apply for hash %q on a Cluster: %v", h, err)
+		}
+	}
+}
+
+// A partition's last position as an earlier release stored it, a plain
+// number, still orders against the 20-digit positions written now: a
+// rolling upgrade reads nothing twice and skips nothing.
+func TestPositionStoredUnpadded(t *testing.T) {
+	rdb, ns := testenv.RedisNS(t)
+	s := newStoreOn(t, rdb, ns+"up", testOptions)
+	ctx := context.Background()
+	now := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	hk := s.Keys().Hash("", hashA)
+	if err := rdb.HSet(ctx, hk.Offsets, "in/0", strconv.FormatInt(5<<20|1, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Apply(ctx, now, []Event{
+		edgeEvent("", hashA, "d1", 5<<20|1, now), // the stored one: a re-read
+		edgeEvent("", hashA, "d2", 4<<20|9, now), // before it: a re-read
+		edgeEvent("", hashA, "d3", 5<<20|2, now), // after it: counted
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Outcome{Reread, Reread, Counted}
+	for i, a := range got {
+		if a.Outcome != want[i] {
+			t.Errorf("event %d: outcome %v, want %v", i, a.Outcome, want[i])
 		}
 	}
 }
