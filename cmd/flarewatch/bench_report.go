@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,11 @@ func (c *benchCmd) report(w io.Writer, backend string, plan *benchPlan, r *bench
 	fmt.Fprintf(w, "machine: %d CPUs, %s/%s, %s, load average %s before, %s after; %s\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), r.loadBefore,
 		benchLoad(), backend)
+	if l, err := strconv.ParseFloat(r.loadBefore, 64); err == nil && l > float64(runtime.NumCPU()) {
+		fmt.Fprintf(w, "warning: the load average (%s) was above the CPU count when the run began: "+
+			"other work competed for the cores, and these numbers say more about it than about flarewatch\n",
+			r.loadBefore)
+	}
 	fmt.Fprintf(w, "parameters: --records %d --rate %d --duration %s --positives %d --partitions %d "+
 		"--seed %d --preload=%t; rule.cert_grace 0, a scheduler pass every 1s, telemetry as run sets "+
 		"it up without OTLP\n\n", c.Records, c.Rate, c.Duration, c.Positives, c.Partitions, c.Seed,
