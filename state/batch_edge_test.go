@@ -253,35 +253,30 @@ func checkVariety(t *testing.T, applied []Applied, signed []Signed) {
 	}
 }
 
-func TestBatchedLargeStandalone(t *testing.T) {
+// Large and odd batches, on a single server and on a Cluster: the same
+// outcomes and state as one item a call.
+func TestBatchedLarge(t *testing.T) {
 	t.Parallel()
-	rdb, ns := testenv.RedisNS(t)
-	for _, c := range []struct {
-		n, hashes int
-		odd       bool
-	}{{300, 1, false}, {1000, 1, true}, {1000, 60, false}, {1000, 60, true}, {129, 3, true}} {
-		t.Run(fmt.Sprintf("%d events %d hashes odd %v", c.n, c.hashes, c.odd), func(t *testing.T) {
-			a, s := runBothWays(t, rdb, fmt.Sprintf("%s%d-%d-%v", ns, c.n, c.hashes, c.odd),
-				genEdgeTraffic(uint64(c.n+c.hashes), c.n, c.hashes, c.odd))
-			if c.hashes > 1 {
-				checkVariety(t, a, s)
+	for _, mode := range []string{"standalone", "cluster"} {
+		t.Run(mode, func(t *testing.T) {
+			var rdb redis.UniversalClient
+			var ns string
+			if mode == "cluster" {
+				rdb, ns = testenv.RedisClusterNS(t)
+			} else {
+				rdb, ns = testenv.RedisNS(t)
 			}
-		})
-	}
-}
-
-func TestBatchedLargeCluster(t *testing.T) {
-	t.Parallel()
-	rdb, ns := testenv.RedisClusterNS(t)
-	for _, c := range []struct {
-		n, hashes int
-		odd       bool
-	}{{300, 1, false}, {1000, 1, true}, {1000, 60, false}, {1000, 60, true}, {129, 3, true}} {
-		t.Run(fmt.Sprintf("%d events %d hashes odd %v", c.n, c.hashes, c.odd), func(t *testing.T) {
-			a, s := runBothWays(t, rdb, fmt.Sprintf("%s%d-%d-%v", ns, c.n, c.hashes, c.odd),
-				genEdgeTraffic(uint64(c.n+c.hashes), c.n, c.hashes, c.odd))
-			if c.hashes > 1 {
-				checkVariety(t, a, s)
+			for _, c := range []struct {
+				n, hashes int
+				odd       bool
+			}{{300, 1, false}, {1000, 1, true}, {1000, 60, false}, {1000, 60, true}, {129, 3, true}} {
+				t.Run(fmt.Sprintf("%d events %d hashes odd %v", c.n, c.hashes, c.odd), func(t *testing.T) {
+					a, s := runBothWays(t, rdb, fmt.Sprintf("%s%d-%d-%v", ns, c.n, c.hashes, c.odd),
+						genEdgeTraffic(uint64(c.n+c.hashes), c.n, c.hashes, c.odd))
+					if c.hashes > 1 {
+						checkVariety(t, a, s)
+					}
+				})
 			}
 		})
 	}

@@ -305,28 +305,36 @@ func TestOversizedDeadLetterIsCut(t *testing.T) {
 
 // With tenants kept apart, each tenant counts and alerts on its own, and a
 // certificate row seen in one tenant signs the file for all: it closes the
-// open alerts of every tenant.
+// open alerts of every tenant, each with one close message, however many
+// rows of the hash the fetch holds (the table reports a file once per
+// device).
 func TestSeparateTenantsCloseTogether(t *testing.T) {
 	h := newHarness(t, 1)
 	h.separate = true
 	base := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	record := func(category, tenant string, at time.Time, props map[string]any) []byte {
+	record := func(category, tenant string, at time.Time, props map[string]any) map[string]any {
 		props["Timestamp"] = at.Format(time.RFC3339Nano)
-		b, err := json.Marshal(map[string]any{"records": []any{map[string]any{
-			"category": category, "tenantId": tenant, "properties": props}}})
+		return map[string]any{"category": category, "tenantId": tenant, "properties": props}
+	}
+	message := func(records ...map[string]any) []byte {
+		b, err := json.Marshal(map[string]any{"records": records})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
 	connection := func(tenant, device string, report int, at time.Time) []byte {
-		return record("AdvancedHunting-DeviceNetworkEvents", tenant, at, map[string]any{
+		return message(record("AdvancedHunting-DeviceNetworkEvents", tenant, at, map[string]any{
 			"DeviceId": device, "DeviceName": device, "ReportId": report,
 			"RemoteIP": "104.16.5.7", "RemotePort": 443,
 			"InitiatingProcessAccountName": "system", "InitiatingProcessAccountSid": "S-1-5-18",
 			"InitiatingProcessSHA1": hashX, "InitiatingProcessFileName": "agent.exe",
 			"InitiatingProcessFolderPath": `c:\programdata\agent.exe`,
-		})
+		}))
+	}
+	cert := func(tenant, device string, report int, at time.Time) map[string]any {
+		return record("AdvancedHunting-DeviceFileCertificateInfo", tenant, at,
+			map[string]any{"DeviceId": device, "SHA1": hashX, "ReportId": report, "IsSigned": true})
 	}
 	h.produce(0, connection("tenant-1", "dev-a", 1, base), connection("tenant-1", "dev-b", 2, base),
 		connection("tenant-2", "dev-c", 3, base.Add(time.Minute)))
@@ -342,16 +350,17 @@ func TestSeparateTenantsCloseTogether(t *testing.T) {
 		t.Fatalf("create alerts per tenant: %v, want tenant-1 with 2 events and tenant-2 with 1", perTenant)
 	}
 
-	h.produce(0, record("AdvancedHunting-DeviceFileCertificateInfo", "tenant-2", base.Add(time.Hour),
-		map[string]any{"DeviceId": "dev-c", "SHA1": hashX, "ReportId": 4, "IsSigned": true}))
+	later := base.Add(time.Hour)
+	h.produce(0, message(cert("tenant-2", "dev-c", 4, later), cert("tenant-1", "dev-a", 5, later),
+		cert("tenant-2", "dev-d", 6, later.Add(time.Second))))
 	h.run()
-	closed := map[string]bool{}
+	closes := map[string]int{}
 	for _, a := range h.alerts() {
 		if a.Activity == sinks.ActivityClose {
-			closed[a.TenantID] = true
+			closes[a.TenantID]++
 		}
 	}
-	if !closed["tenant-1"] || !closed["tenant-2"] || len(closed) != 2 {
-		t.Errorf("closes per tenant: %v, want one for each tenant", closed)
+	if len(closes) != 2 || closes["tenant-1"] != 1 || closes["tenant-2"] != 1 {
+		t.Errorf("close messages per tenant: %v, want one for each tenant", closes)
 	}
 }
