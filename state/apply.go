@@ -20,9 +20,14 @@ type Group struct {
 
 const groupSep = "\x1f"
 
-// String encodes the group as a hash field.
+// String encodes the group as a hash field. A separator inside a field
+// becomes U+FFFD, so that ParseGroup reads the fields back in their places.
 func (g Group) String() string {
-	return strings.Join([]string{g.DeviceID, g.DeviceName, g.FolderPath, g.FileName, g.SHA256}, groupSep)
+	f := []string{g.DeviceID, g.DeviceName, g.FolderPath, g.FileName, g.SHA256}
+	for i := range f {
+		f[i] = strings.ReplaceAll(f[i], groupSep, "\uFFFD")
+	}
+	return strings.Join(f, groupSep)
 }
 
 // ParseGroup is the inverse of Group.String.

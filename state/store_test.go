@@ -165,3 +165,19 @@ func TestPendingClaimLease(t *testing.T) {
 		t.Errorf("pending after Done = %d", n)
 	}
 }
+
+// A field holding the separator keeps the others in their places.
+func TestGroupRoundTrip(t *testing.T) {
+	g := Group{DeviceID: "dev\x1fX", DeviceName: "host", FolderPath: `c:\a` + "\x1f" + `b\x.exe`,
+		FileName: "x.exe", SHA256: "ab"}
+	got := ParseGroup(g.String())
+	want := Group{DeviceID: "dev\uFFFDX", DeviceName: "host", FolderPath: `c:\a` + "\uFFFD" + `b\x.exe`,
+		FileName: "x.exe", SHA256: "ab"}
+	if got != want {
+		t.Errorf("round trip: %+v, want %+v", got, want)
+	}
+	plain := Group{DeviceID: "d1", DeviceName: "host", FolderPath: `c:\x.exe`, FileName: "x.exe"}
+	if got := ParseGroup(plain.String()); got != plain {
+		t.Errorf("round trip: %+v, want %+v", got, plain)
+	}
+}
