@@ -133,7 +133,7 @@ func TestValidate(t *testing.T) {
 			"redis.wait_replicas: 1, but WAIT reaches one node of a Redis Cluster"},
 		{"wait without timeout", func(c *Config) { c.Redis.WaitReplicas, c.Redis.WaitTimeout = 1, 0 },
 			"redis.wait_timeout: must be above 0 and at most 2s with redis.wait_replicas, got 0s"},
-		{"wait too long", func(c *Config) { c.Redis.WaitReplicas, c.Redis.WaitTimeout = 1, Duration(5 * time.Second) },
+		{"wait too long", func(c *Config) { c.Redis.WaitReplicas, c.Redis.WaitTimeout = 1, Duration(5*time.Second) },
 			"redis.wait_timeout: must be above 0 and at most 2s with redis.wait_replicas, got 5s"},
 		{"namespace with colon", func(c *Config) { c.Redis.Namespace = "fw:replay" },
 			`redis.namespace: "fw:replay" may hold only letters, digits, '-', '_' and '.' ` +
