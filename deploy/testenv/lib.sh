@@ -1,7 +1,19 @@
 # shellcheck shell=bash
-# Shell helpers shared by testenv.sh and secure.sh: free loopback ports,
-# and our own processes told apart from recycled pids. Sourced, not run;
-# the sourcing script defines log, die and STOP_TIMEOUT.
+# Shell helpers shared by testenv.sh and secure.sh: logging and timing,
+# free loopback ports, and our own processes told apart from recycled pids.
+# Sourced, not run; the sourcing script sets LOG_NAME and STOP_TIMEOUT.
+
+log() { printf '%s: %s\n' "$LOG_NAME" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$LOG_NAME" "$*" >&2; exit 1; }
+
+# now prints the wall clock in milliseconds.
+now() { date +%s%3N; }
+
+# phase NAME START prints how long the phase NAME took since START.
+phase() {
+  local ms=$(($(now) - $2))
+  log "$(printf '%-12s %4d.%01ds' "$1" $((ms / 1000)) $((ms % 1000 / 100)))"
+}
 
 # CLAIMED lists the ports this run has picked, so two picks never collide.
 CLAIMED=" "

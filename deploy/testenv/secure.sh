@@ -41,30 +41,13 @@ ENV_FILE=$RUN/env
 SECRETS=$RUN/secrets
 USER_NAME=fw
 READY_TIMEOUT=${SECURE_READY_TIMEOUT:-${TESTENV_READY_TIMEOUT:-120}}
-STOP_TIMEOUT=30
+STOP_TIMEOUT=30 # read by lib.sh's stop
 
-log() { printf 'secure: %s\n' "$*" >&2; }
-die() { printf 'secure: error: %s\n' "$*" >&2; exit 1; }
+LOG_NAME=secure # read by lib.sh's log
 
-# now prints the wall clock in milliseconds.
-now() { date +%s%3N; }
-
-# phase NAME START prints how long the phase NAME took since START.
-phase() {
-  local ms=$(($(now) - $2))
-  log "$(printf '%-12s %4d.%01ds' "$1" $((ms / 1000)) $((ms % 1000 / 100)))"
-}
-
-# --- ports and processes ----------------------------------------------------
-# Shared with testenv.sh.
-
+# Logging, timing, ports and processes: shared with the other script.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-
-
-
-
 
 # The command lines that identify our processes: the broker by its own
 # config file (testenv.sh's broker runs kafka.Kafka too), Redis by name

@@ -33,29 +33,11 @@ CLUSTER_DIRS=("$RUN"/redis-cluster-{1,2,3})
 READY_TIMEOUT=${TESTENV_READY_TIMEOUT:-120}
 STOP_TIMEOUT=30 # read by lib.sh's stop
 
-log() { printf 'testenv: %s\n' "$*" >&2; }
-die() { printf 'testenv: error: %s\n' "$*" >&2; exit 1; }
+LOG_NAME=testenv # read by lib.sh's log
 
-# now prints the wall clock in milliseconds.
-now() { date +%s%3N; }
-
-# phase NAME START prints how long the phase NAME took since START.
-phase() {
-  local ms=$(($(now) - $2))
-  log "$(printf '%-12s %4d.%01ds' "$1" $((ms / 1000)) $((ms % 1000 / 100)))"
-}
-
-# --- ports ------------------------------------------------------------------
-
+# Logging, timing, ports and processes: shared with the other script.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-
-
-# --- processes --------------------------------------------------------------
-
-
-
 
 # --- install ----------------------------------------------------------------
 
