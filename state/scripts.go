@@ -224,18 +224,19 @@ if #due > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return due
 `)
 
-var allScripts = []*redis.Script{applyScript, signScript, summaryScript,
-	transitionScript, settleScript, claimScript}
-
-var scriptNames = map[string]string{applyScript.Hash(): "apply", signScript.Hash(): "sign",
-	summaryScript.Hash(): "summary", transitionScript.Hash(): "transition", settleScript.Hash(): "settle",
-	claimScript.Hash(): "claim"}
+// allScripts are the package's scripts by name, for LoadScripts and
+// ScriptName.
+var allScripts = map[string]*redis.Script{"apply": applyScript, "sign": signScript,
+	"summary": summaryScript, "transition": transitionScript, "settle": settleScript,
+	"claim": claimScript}
 
 // ScriptName names the script whose SHA1 is sha, for reports; "unknown"
 // when it is none of this package's.
 func ScriptName(sha string) string {
-	if n, ok := scriptNames[sha]; ok {
-		return n
+	for name, sc := range allScripts {
+		if sc.Hash() == sha {
+			return name
+		}
 	}
 	return "unknown"
 }
