@@ -13,7 +13,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/flarewatch/flarewatch/deploy/testenv"
 )
 
 // Edge cases of the batched apply and sign scripts: the batched
@@ -259,13 +258,7 @@ func TestBatchedLarge(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"standalone", "cluster"} {
 		t.Run(mode, func(t *testing.T) {
-			var rdb redis.UniversalClient
-			var ns string
-			if mode == "cluster" {
-				rdb, ns = testenv.RedisClusterNS(t)
-			} else {
-				rdb, ns = testenv.RedisNS(t)
-			}
+			rdb, ns := redisOf(t, mode)
 			for _, c := range []struct {
 				n, hashes int
 				odd       bool
@@ -288,13 +281,7 @@ func TestBatchedLarge(t *testing.T) {
 func TestManyRowsOneHash(t *testing.T) {
 	for _, mode := range []string{"standalone", "cluster"} {
 		t.Run(mode, func(t *testing.T) {
-			var rdb redis.UniversalClient
-			var ns string
-			if mode == "cluster" {
-				rdb, ns = testenv.RedisClusterNS(t)
-			} else {
-				rdb, ns = testenv.RedisNS(t)
-			}
+			rdb, ns := redisOf(t, mode)
 			rng := rand.New(rand.NewPCG(21, 22))
 			t0 := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 			tr := edgeTraffic{}

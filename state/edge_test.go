@@ -24,6 +24,16 @@ func newStoreOn(t *testing.T, rdb redis.UniversalClient, ns string, opt Options)
 	return s
 }
 
+// redisOf returns a client of the test environment's standalone Redis or
+// Redis Cluster, by mode, and a key prefix of the test's own.
+func redisOf(t *testing.T, mode string) (redis.UniversalClient, string) {
+	t.Helper()
+	if mode == "cluster" {
+		return testenv.RedisClusterNS(t)
+	}
+	return testenv.RedisNS(t)
+}
+
 func edgeEvent(tenant, sha1, dev string, pos int64, ts time.Time) Event {
 	return Event{Tenant: tenant, SHA1: sha1, Partition: "in/0", Position: pos, ID: fmt.Sprintf("%s-%d", dev, pos),
 		Group: Group{DeviceID: dev}, Time: ts}
@@ -56,13 +66,7 @@ func TestSignAcrossTenants(t *testing.T) {
 	for _, signer := range []string{"", "x", "other"} {
 		for _, mode := range []string{"standalone", "cluster"} {
 			t.Run(fmt.Sprintf("signed by %q on %s", signer, mode), func(t *testing.T) {
-				var rdb redis.UniversalClient
-				var ns string
-				if mode == "cluster" {
-					rdb, ns = testenv.RedisClusterNS(t)
-				} else {
-					rdb, ns = testenv.RedisNS(t)
-				}
+				rdb, ns := redisOf(t, mode)
 				s := newStoreOn(t, rdb, ns+"x", testOptions)
 				hb := "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
 				if _, err := s.Apply(ctx, now, []Event{
